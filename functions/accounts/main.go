@@ -1,0 +1,6 @@
+// Command accounts is the accounts Lambda function; its behaviour lives in shared/.
+package main
+
+import "partnerportal/shared/functions"
+
+func main() { functions.Start("accounts") }

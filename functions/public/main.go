@@ -1,0 +1,6 @@
+// Command public is the public Lambda function; its behaviour lives in shared/.
+package main
+
+import "partnerportal/shared/functions"
+
+func main() { functions.Start("public") }

@@ -1,0 +1,6 @@
+// Command sites is the sites Lambda function; its behaviour lives in shared/.
+package main
+
+import "partnerportal/shared/functions"
+
+func main() { functions.Start("sites") }
