@@ -3,12 +3,13 @@ package dynamo
 import (
 	"context"
 	"net/http"
-	"sync/atomic"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -53,52 +54,188 @@ func NewClient(ctx context.Context, o ClientOptions) (*dynamodb.Client, error) {
 	return dynamodb.NewFromConfig(cfg, opts...), nil
 }
 
-// Counter counts DynamoDB round trips per operation name. Tests and the
-// benchmark attach it to a client to hold routes to the performance budget.
+// Counter counts DynamoDB round trips per operation name, and the items and
+// capacity units they read and write. Tests and the benchmark attach it to a
+// client to hold routes to the performance budget and to price them.
+//
+// Capacity is estimated the way on-demand DynamoDB bills it, from item sizes
+// (attribute names plus values): a strongly consistent read is one read unit
+// per 4 KB of each item (a Query rounds its total instead), a write one write
+// unit per 1 KB, and transactional reads and writes cost double. The
+// embedded engine does not report consumed capacity, so this is computed
+// from the items themselves.
 type Counter struct {
-	total atomic.Int64
-	ops   [opKinds]atomic.Int64
+	mu           sync.Mutex
+	total        int64
+	ops          map[string]int64
+	itemsRead    int64
+	itemsWritten int64
+	readUnits    float64
+	writeUnits   float64
 }
-
-const opKinds = 16
-
-var opNames = [opKinds]string{"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "TransactGetItems", "BatchWriteItem", "CreateTable", "DescribeTable", "UpdateTimeToLive"}
 
 // Attach installs the counting middleware on a client's options.
 func (c *Counter) Attach(o *dynamodb.Options) {
 	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
 		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("countRoundTrips",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				c.total.Add(1)
-				op := middleware.GetOperationName(ctx)
-				for i, n := range opNames {
-					if n == op {
-						c.ops[i].Add(1)
-					}
-				}
-				return next.HandleInitialize(ctx, in)
+				out, md, err := next.HandleInitialize(ctx, in)
+				c.record(middleware.GetOperationName(ctx), in.Parameters, out.Result, err)
+				return out, md, err
 			}), middleware.After)
 	})
 }
 
-// Total returns the number of round trips so far.
-func (c *Counter) Total() int64 { return c.total.Load() }
-
-// Ops returns the round trips per operation name, omitting zeros.
-func (c *Counter) Ops() map[string]int64 {
-	out := map[string]int64{}
-	for i, n := range opNames {
-		if v := c.ops[i].Load(); v > 0 {
-			out[n] = v
+func (c *Counter) record(op string, params, result any, err error) {
+	var read, written int64
+	var ru, wu float64
+	writeItem := func(size int, transactional bool) {
+		written++
+		u := float64((size + 1023) / 1024)
+		if transactional {
+			u *= 2
 		}
+		wu += max(u, 1)
+	}
+	switch in := params.(type) {
+	case *dynamodb.PutItemInput:
+		writeItem(itemSize(in.Item), false)
+	case *dynamodb.UpdateItemInput:
+		writeItem(itemSize(in.Key)+256, false)
+	case *dynamodb.DeleteItemInput:
+		writeItem(itemSize(in.Key), false)
+	case *dynamodb.TransactWriteItemsInput:
+		for _, w := range in.TransactItems {
+			switch {
+			case w.Put != nil:
+				writeItem(itemSize(w.Put.Item), true)
+			case w.Update != nil:
+				writeItem(itemSize(w.Update.Key)+256, true)
+			case w.Delete != nil:
+				writeItem(itemSize(w.Delete.Key), true)
+			case w.ConditionCheck != nil:
+				ru += 2 // a condition check is billed as a transactional read
+			}
+		}
+	case *dynamodb.BatchWriteItemInput:
+		for _, reqs := range in.RequestItems {
+			for _, r := range reqs {
+				if r.PutRequest != nil {
+					writeItem(itemSize(r.PutRequest.Item), false)
+				} else if r.DeleteRequest != nil {
+					writeItem(itemSize(r.DeleteRequest.Key), false)
+				}
+			}
+		}
+	}
+	if err == nil {
+		readItems := func(items ...map[string]types.AttributeValue) {
+			for _, it := range items {
+				read++
+				ru += max(float64((itemSize(it)+4095)/4096), 1)
+			}
+		}
+		switch out := result.(type) {
+		case *dynamodb.GetItemOutput:
+			if out.Item != nil {
+				readItems(out.Item)
+			} else {
+				ru++
+			}
+		case *dynamodb.BatchGetItemOutput:
+			for _, items := range out.Responses {
+				readItems(items...)
+			}
+		case *dynamodb.QueryOutput:
+			size := 0
+			for _, it := range out.Items {
+				size += itemSize(it)
+			}
+			read += int64(max(out.ScannedCount, out.Count))
+			ru += max(float64((size+4095)/4096), 1)
+		case *dynamodb.ScanOutput:
+			read += int64(max(out.ScannedCount, out.Count))
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ops == nil {
+		c.ops = map[string]int64{}
+	}
+	c.total++
+	c.ops[op]++
+	c.itemsRead += read
+	c.itemsWritten += written
+	c.readUnits += ru
+	c.writeUnits += wu
+}
+
+// itemSize approximates DynamoDB's item size: names plus values.
+func itemSize(it map[string]types.AttributeValue) int {
+	n := 0
+	for k, v := range it {
+		n += len(k) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(v types.AttributeValue) int {
+	switch x := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(x.Value)
+	case *types.AttributeValueMemberN:
+		return len(x.Value)/2 + 1
+	case *types.AttributeValueMemberB:
+		return len(x.Value)
+	case *types.AttributeValueMemberM:
+		return 3 + itemSize(x.Value)
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range x.Value {
+			n += 1 + valueSize(e)
+		}
+		return n
+	}
+	return 1
+}
+
+// Total returns the number of round trips so far.
+func (c *Counter) Total() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.total
+}
+
+// Ops returns the round trips per operation name.
+func (c *Counter) Ops() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int64, len(c.ops))
+	for k, v := range c.ops {
+		out[k] = v
 	}
 	return out
 }
 
+// Usage is what a Counter measured.
+type Usage struct {
+	RoundTrips   int64
+	ItemsRead    int64
+	ItemsWritten int64
+	ReadUnits    float64
+	WriteUnits   float64
+}
+
+// Usage returns the totals so far.
+func (c *Counter) Usage() Usage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Usage{RoundTrips: c.total, ItemsRead: c.itemsRead, ItemsWritten: c.itemsWritten, ReadUnits: c.readUnits, WriteUnits: c.writeUnits}
+}
+
 // Reset sets every count to zero.
 func (c *Counter) Reset() {
-	c.total.Store(0)
-	for i := range c.ops {
-		c.ops[i].Store(0)
-	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.total, c.ops, c.itemsRead, c.itemsWritten, c.readUnits, c.writeUnits = 0, nil, 0, 0, 0, 0
 }
