@@ -21,6 +21,10 @@
 #   PARTNER_PORTAL_CI_CACHE  where the venv lives (default ~/.cache/partner-portal-ci)
 set -euo pipefail
 
+if [[ -n "${ST_REPORT_DIR:-}" ]]; then # relative to the caller's directory
+	mkdir -p "$ST_REPORT_DIR"
+	ST_REPORT_DIR="$(cd "$ST_REPORT_DIR" && pwd)"
+fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 ST_VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
@@ -135,8 +139,9 @@ fi
 # --- fuzz ------------------------------------------------------------------
 SIGV4="AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=$(printf '0%.0s' $(seq 1 64))"
 
+SPEC_FILE="$PWD/openapi.yaml"
 common=(
-	openapi.yaml
+	"$SPEC_FILE"
 	--url "$BASE"
 	--checks "$CHECKS"
 	--max-examples "$MAX_EXAMPLES"
@@ -162,7 +167,9 @@ run_st() { # name, then extra arguments
 	# The token is a throw-away local session, but keep it out of CI logs.
 	log "run '$name': schemathesis run ${common[*]} ${*//$BEARER/<token>}"
 	local rc=0
-	timeout --signal=INT --kill-after=15 "$RUN_TIMEOUT" "$ST" run "${common[@]}" "${report[@]}" "$@" || rc=$?
+	# Run from the scratch directory: Schemathesis keeps a .schemathesis/
+	# crash cache in its working directory, which should not litter the tree.
+	(cd "$WORK" && timeout --signal=INT --kill-after=15 "$RUN_TIMEOUT" "$ST" run "${common[@]}" "${report[@]}" "$@") || rc=$?
 	if ((rc == 124)); then
 		log "run '$name' exceeded ${RUN_TIMEOUT}s"
 	fi
