@@ -82,6 +82,10 @@ trap 'exit 143' TERM
 PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 BASE="http://127.0.0.1:$PORT"
 
+if [[ ! -d cmd/portal ]]; then
+	log "cmd/portal (the local runner) is missing: nothing to fuzz"
+	exit 1
+fi
 log "building the local runner"
 go build -o "$WORK/portal" ./cmd/portal
 log "starting it on $BASE"
@@ -116,7 +120,19 @@ until [[ -n "$INVITE_TOKEN" ]]; do
 done
 
 # --- sign in as the demo master --------------------------------------------
-PASSWORD="ci-$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
+# Passwords may not contain the email's local part: read the invited email
+# first and draw until the random password avoids it.
+curl -sS -o "$WORK/invitation.json" --max-time 30 "$BASE/v1/invitations/$INVITE_TOKEN" || true
+PASSWORD="$(python3 -c 'import json, secrets, sys
+try:
+    local = json.load(open(sys.argv[1]))["email"].split("@")[0].lower()
+except Exception:
+    local = ""
+while True:
+    p = "CI-" + secrets.token_urlsafe(18)
+    if not local or local not in p.lower():
+        print(p)
+        break' "$WORK/invitation.json")"
 ACCEPT_BODY="$(printf '{"name":"CI Master","password":"%s"}' "$PASSWORD")"
 accept_status="$(curl -sS -o "$WORK/accept.json" -w '%{http_code}' --max-time 30 \
 	-X POST -H 'Content-Type: application/json' --data "$ACCEPT_BODY" \
