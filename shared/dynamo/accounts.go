@@ -295,7 +295,7 @@ func (s *Store) Login(ctx context.Context, c Credentials) (SignIn, error) {
 			expr{text: "#SessionEpoch = :e", values: map[string]any{":e": a.SessionEpoch}}, changed),
 		s.check(partnerKey(p.ID), expr{text: "#Status = :active AND #Epoch = :e", values: map[string]any{":active": portal.PartnerActive, ":e": p.Epoch()}},
 			portal.Errorf(portal.CodeForbidden, "the partner account is not active")),
-		s.audit(p.ID, portal.Actor{Type: portal.ActorAdmin, ID: a.ID, Email: a.Email}, "session.created", "admin/"+a.ID, nil, now),
+		s.audit(p.ID, portal.Actor{Type: portal.ActorAdmin, ID: a.ID, Email: a.Email}, "session.created", "admin/"+a.ID, map[string]any{"expiresAt": sess.ExpiresAt}, now),
 	)
 	if err != nil {
 		return out, err
@@ -316,7 +316,7 @@ func (s *Store) EndSession(ctx context.Context, token string) error {
 	now := s.Now()
 	err := s.transact(ctx,
 		s.delete(sessionKey(portal.HashToken(token)), expr{text: "#PartnerID = :pid AND #AdminID = :aid", values: map[string]any{":pid": pid, ":aid": aid}}, errStale),
-		s.audit(pid, portal.Actor{Type: portal.ActorAdmin, ID: aid}, "session.ended", "admin/"+aid, nil, now),
+		s.audit(pid, portal.Actor{Type: portal.ActorAdmin, ID: aid}, "session.ended", "admin/"+aid, map[string]any{"reason": "logout"}, now),
 	)
 	if err == errStale {
 		return nil
@@ -418,7 +418,7 @@ func (s *Store) StartPasswordReset(ctx context.Context, email, tokenHash string)
 		s.put(it, expr{text: "attribute_not_exists(PK)"}, portal.Errorf(portal.CodeConflict, "token collision")),
 		s.update(accountKey(email), expr{text: "SET #ResetTokenHash = :h", values: map[string]any{":h": tokenHash}},
 			expr{text: "#AdminID = :aid", values: map[string]any{":aid": c.AdminID}}, errStale),
-		s.audit(c.PartnerID, portal.Actor{Type: portal.ActorAdmin, ID: c.AdminID, Email: email}, "password.reset_requested", "admin/"+c.AdminID, nil, now),
+		s.audit(c.PartnerID, portal.Actor{Type: portal.ActorAdmin, ID: c.AdminID, Email: email}, "password.reset_requested", "admin/"+c.AdminID, map[string]any{"linkExpiresAt": t.ExpiresAt}, now),
 	)
 	if err == errStale {
 		return false, t.ExpiresAt, nil // the account went away meanwhile
@@ -474,6 +474,6 @@ func (s *Store) ResetPassword(ctx context.Context, r PasswordReset, newHash stri
 			expr{text: "#ResetTokenHash = :h AND #AdminID = :aid", values: map[string]any{":h": r.hash, ":aid": r.AdminID}}, stale),
 		s.update(adminKey(r.PartnerID, r.AdminID), expr{text: "SET #SessionEpoch = #SessionEpoch + :one", values: map[string]any{":one": 1}},
 			expr{text: "attribute_exists(PK)"}, stale),
-		s.audit(r.PartnerID, portal.Actor{Type: portal.ActorAdmin, ID: r.AdminID, Email: r.Email}, "password.reset", "admin/"+r.AdminID, nil, now),
+		s.audit(r.PartnerID, portal.Actor{Type: portal.ActorAdmin, ID: r.AdminID, Email: r.Email}, "password.reset", "admin/"+r.AdminID, map[string]any{"sessionsEnded": true}, now),
 	)
 }
