@@ -50,6 +50,8 @@ func (s *Service) routes() []route {
 	var all []route
 	all = append(all, s.platformRoutes()...)
 	all = append(all, s.invitationRoutes()...)
+	all = append(all, s.authRoutes()...)
+	all = append(all, s.accountRoutes()...)
 	all = append(all, s.pendingRoutes()...)
 	return all
 }

@@ -121,6 +121,10 @@ type InvitationView struct {
 	ExpiresAt   time.Time
 	// InvitationID is set for portal invitations.
 	InvitationID string
+	// PartnerStatus and PartnerEpoch let acceptance decide on activation
+	// and stamp the first session without reading the partner again.
+	PartnerStatus portal.PartnerStatus
+	PartnerEpoch  int64
 }
 
 // LookupInvitation resolves a link token: not_found for an unknown token,
@@ -161,7 +165,8 @@ func (s *Store) LookupInvitation(ctx context.Context, token string) (InvitationV
 	if err != nil {
 		return v, err
 	}
-	v = InvitationView{Kind: portal.InvitationKind(t.Kind), Email: t.Email, PartnerID: p.ID, PartnerName: p.Name, ExpiresAt: t.ExpiresAt}
+	v = InvitationView{Kind: portal.InvitationKind(t.Kind), Email: t.Email, PartnerID: p.ID, PartnerName: p.Name, ExpiresAt: t.ExpiresAt,
+		PartnerStatus: p.Status, PartnerEpoch: p.Epoch()}
 	if t.Kind == string(portal.KindPortalAdmin) {
 		var inv portal.Invitation
 		if err := unmarshal(items[1], &inv); err != nil {

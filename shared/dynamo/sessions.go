@@ -63,6 +63,10 @@ type AuthOptions struct {
 	// IdempotencyRoute and IdempotencyKey, when set, load a stored response.
 	IdempotencyRoute string
 	IdempotencyKey   string
+	// AdminID and InvitationID, when set and well formed, load that
+	// administrator or portal invitation of the caller's partner.
+	AdminID      string
+	InvitationID string
 }
 
 // Auth is an authenticated caller and what AuthOptions asked for.
@@ -72,6 +76,9 @@ type Auth struct {
 	Site *portal.Site
 	// Idempotency is nil when not asked for, absent or expired.
 	Idempotency *Idempotency
+	// Admin and Invitation are nil when not asked for or absent.
+	Admin      *portal.Admin
+	Invitation *portal.Invitation
 }
 
 var errUnauthenticated = portal.Errorf(portal.CodeUnauthenticated, "the bearer token is missing, invalid or expired")
@@ -96,6 +103,15 @@ func (s *Store) Authenticate(ctx context.Context, token string, opts AuthOptions
 	if opts.IdempotencyKey != "" {
 		idemAt = len(keys)
 		keys = append(keys, idempotencyKey(pid, opts.IdempotencyRoute, opts.IdempotencyKey))
+	}
+	adminAt, invAt := -1, -1
+	if opts.AdminID != "" && portal.ValidID(opts.AdminID) {
+		adminAt = len(keys)
+		keys = append(keys, adminKey(pid, opts.AdminID))
+	}
+	if opts.InvitationID != "" && portal.ValidID(opts.InvitationID) {
+		invAt = len(keys)
+		keys = append(keys, invitationKey(pid, opts.InvitationID))
 	}
 	items, err := s.batchGet(ctx, keys...)
 	if err != nil {
@@ -141,6 +157,22 @@ func (s *Store) Authenticate(ctx context.Context, token string, opts AuthOptions
 		if now.Before(r.ExpiresAt) {
 			a.Idempotency = &r
 		}
+	}
+	if adminAt >= 0 && items[adminAt] != nil {
+		var t portal.Admin
+		if err := unmarshal(items[adminAt], &t); err != nil {
+			return a, err
+		}
+		t.PartnerID = pid
+		a.Admin = &t
+	}
+	if invAt >= 0 && items[invAt] != nil {
+		var inv portal.Invitation
+		if err := unmarshal(items[invAt], &inv); err != nil {
+			return a, err
+		}
+		inv.PartnerID = pid
+		a.Invitation = &inv
 	}
 	return a, nil
 }

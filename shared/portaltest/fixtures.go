@@ -5,10 +5,28 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"sync"
 	"testing"
 
+	"partnerportal/shared/password"
 	"partnerportal/shared/portal"
 )
+
+// Password signs in every administrator the fixtures create.
+const Password = "fixture-Passphrase-42"
+
+var fixtureHash = sync.OnceValues(func() (string, error) { return password.Hash(Password) })
+
+// passwordHash is Password's argon2id hash, computed once per test binary
+// so fixtures cost no more than a store write.
+func passwordHash(t testing.TB) string {
+	t.Helper()
+	h, err := fixtureHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
@@ -28,7 +46,8 @@ type Partner struct {
 func Bearer(token string) []string { return []string{"authorization", "Bearer " + token} }
 
 // NewPartner creates a partner with the platform route and accepts its
-// master invitation; the partner is active and its master signed in.
+// master invitation; the partner is active and its master signed in. The
+// master can also sign in with Password.
 func (e *Env) NewPartner(t testing.TB, name string) Partner {
 	t.Helper()
 	e.mu.Lock()
@@ -44,7 +63,7 @@ func (e *Env) NewPartner(t testing.TB, name string) Partner {
 		Partner struct{ ID string }
 	}
 	res.Decode(t, &out)
-	acc, err := e.Store.AcceptPortalInvitation(context.Background(), e.Mail.LinkToken(t, email), "Master "+name, "test-hash")
+	acc, err := e.Store.AcceptPortalInvitation(context.Background(), e.Mail.LinkToken(t, email), "Master "+name, passwordHash(t))
 	if err != nil {
 		t.Fatalf("accepting master invitation: %v", err)
 	}
@@ -53,7 +72,8 @@ func (e *Env) NewPartner(t testing.TB, name string) Partner {
 
 // NewAdmin adds a signed-in administrator with role to the partner and
 // returns its bearer token. It goes through the store, not the invitation
-// routes, so that tests of other features do not depend on them.
+// routes, so that tests of other features do not depend on them. The
+// administrator can also sign in with email and Password.
 func (e *Env) NewAdmin(t testing.TB, p Partner, role portal.Role) (token, email string) {
 	t.Helper()
 	ctx := context.Background()
@@ -68,7 +88,7 @@ func (e *Env) NewAdmin(t testing.TB, p Partner, role portal.Role) (token, email 
 	if err := e.Store.CreateInvitation(ctx, inv, portal.PlatformActor, nil); err != nil {
 		t.Fatalf("inviting %s: %v", role, err)
 	}
-	acc, err := e.Store.AcceptPortalInvitation(ctx, tok, string(role)+" user", "test-hash")
+	acc, err := e.Store.AcceptPortalInvitation(ctx, tok, string(role)+" user", passwordHash(t))
 	if err != nil {
 		t.Fatalf("accepting %s invitation: %v", role, err)
 	}
