@@ -14,15 +14,14 @@ type AuditEntry struct {
 	Actor   portal.Actor   `json:"actor"`
 	Action  string         `json:"action"`
 	Target  string         `json:"target"`
-	Details map[string]any `json:"details"`
+	// Details is stored only when non-empty: the embedded engine mangles an
+	// empty map attribute. Reads restore the empty object.
+	Details map[string]any `json:"details" dynamodbav:",omitempty"`
 }
 
 // audit returns the write that records a mutation in the same transaction.
 func (s *Store) audit(pid string, actor portal.Actor, action, target string, details map[string]any, at time.Time) write {
 	e := AuditEntry{ID: portal.NewID(at), At: at, Actor: actor, Action: action, Target: target, Details: details}
-	if e.Details == nil {
-		e.Details = map[string]any{}
-	}
 	it, err := marshal(auditKey(pid, at, e.ID), e, nil)
 	if err != nil {
 		return write{err: err}
@@ -54,6 +53,9 @@ func (s *Store) ListAudit(ctx context.Context, pid string, from, to time.Time, l
 		var e AuditEntry
 		if err := unmarshal(it, &e); err != nil {
 			return page, err
+		}
+		if e.Details == nil {
+			e.Details = map[string]any{}
 		}
 		page.Items = append(page.Items, e)
 	}
