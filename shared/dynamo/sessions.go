@@ -63,6 +63,9 @@ type AuthOptions struct {
 	// IdempotencyRoute and IdempotencyKey, when set, load a stored response.
 	IdempotencyRoute string
 	IdempotencyKey   string
+	// Child, with SiteID, loads one item under that site (a note or a site
+	// administrator); read it with Auth.Note or Auth.SiteAdmin.
+	Child SiteChild
 }
 
 // Auth is an authenticated caller and what AuthOptions asked for.
@@ -72,6 +75,8 @@ type Auth struct {
 	Site *portal.Site
 	// Idempotency is nil when not asked for, absent or expired.
 	Idempotency *Idempotency
+	// child is the raw item AuthOptions.Child asked for; nil when absent.
+	child item
 }
 
 var errUnauthenticated = portal.Errorf(portal.CodeUnauthenticated, "the bearer token is missing, invalid or expired")
@@ -88,10 +93,14 @@ func (s *Store) Authenticate(ctx context.Context, token string, opts AuthOptions
 	}
 	hash := portal.HashToken(token)
 	keys := []key{sessionKey(hash), adminKey(pid, aid), partnerKey(pid)}
-	siteAt, idemAt := -1, -1
+	siteAt, idemAt, childAt := -1, -1, -1
 	if opts.SiteID != "" && portal.ValidID(opts.SiteID) {
 		siteAt = len(keys)
 		keys = append(keys, siteKey(pid, opts.SiteID))
+		if k, ok := opts.Child.key(pid, opts.SiteID); ok {
+			childAt = len(keys)
+			keys = append(keys, k)
+		}
 	}
 	if opts.IdempotencyKey != "" {
 		idemAt = len(keys)
@@ -132,6 +141,9 @@ func (s *Store) Authenticate(ctx context.Context, token string, opts AuthOptions
 			return a, err
 		}
 		a.Site = &site
+	}
+	if childAt >= 0 && a.Site != nil {
+		a.child = items[childAt]
 	}
 	if idemAt >= 0 && items[idemAt] != nil {
 		var r Idempotency
