@@ -1,10 +1,16 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"partnerportal/shared/dynamo"
 	"partnerportal/shared/portal"
 	"partnerportal/shared/portaltest"
 )
@@ -270,3 +276,24 @@ func addCursor(target, cursor string) string {
 	}
 	return target + sep + "cursor=" + url.QueryEscape(cursor)
 }
+
+// countUnder counts the items stored under a site's key prefix (its notes
+// and site administrators), reading the table directly.
+func countUnder(t *testing.T, env *portaltest.Env, pid, sid string) int {
+	t.Helper()
+	out, err := env.DB.Query(context.Background(), &dynamodb.QueryInput{
+		TableName:              aws.String(portaltest.Table),
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :pre)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":  &types.AttributeValueMemberS{Value: "P#" + pid},
+			":pre": &types.AttributeValueMemberS{Value: "SITE#" + sid + "#"},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Items)
+}
+
+func dynamoAuthNone() dynamo.AuthOptions { return dynamo.AuthOptions{} }

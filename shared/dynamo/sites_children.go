@@ -105,6 +105,11 @@ func (s *Store) PurgeSiteChildren(ctx context.Context, pid, sid string) error {
 		if err := s.batchWrite(ctx, reqs); err != nil {
 			return err
 		}
+		if len(out.LastEvaluatedKey) == 0 {
+			// That was all of them: the Query stopped at the end of the
+			// prefix, not at its limit.
+			return nil
+		}
 	}
 	return fmt.Errorf("dynamo: site %s still has children after %d pages", sid, purgePages)
 }
