@@ -9,9 +9,9 @@ import (
 )
 
 type note struct {
-	ID     string
-	Text   string
-	Author struct{ ID, Email, Name string }
+	ID                   string
+	Text                 string
+	Author               struct{ ID, Email, Name string }
 	CreatedAt, UpdatedAt string
 }
 
