@@ -89,7 +89,9 @@ func (s *Store) DeleteNote(ctx context.Context, pid string, n Note, actor portal
 		return s.transact(ctx,
 			s.delete(noteKey(pid, n.SiteID, n.ID), expr{text: "attribute_exists(PK)"}, errNoteNotFound),
 			s.countChild(pid, n.SiteID, -1),
-			s.audit(pid, actor, "note.deleted", "site/"+n.SiteID+"/note/"+n.ID, map[string]any{}, now))
+			// Details are never empty: the embedded engine's transaction
+			// rollback corrupts items holding an empty map (docs/sites.md).
+			s.audit(pid, actor, "note.deleted", "site/"+n.SiteID+"/note/"+n.ID, map[string]any{"author": n.Author.Email}, now))
 	})
 }
 
