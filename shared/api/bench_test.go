@@ -17,7 +17,6 @@ type scenario struct {
 	call  func(tb testing.TB, env *portaltest.Env, state any, i int) (*portaltest.Response, int)
 }
 
-var plat = []string{"authorization", portaltest.PlatformAuth}
 
 var scenarios = []scenario{
 	{"POST /v1/platform/partners", nil, func(tb testing.TB, env *portaltest.Env, _ any, i int) (*portaltest.Response, int) {

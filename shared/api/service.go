@@ -52,6 +52,7 @@ func (s *Service) routes() []route {
 	all = append(all, s.invitationRoutes()...)
 	all = append(all, s.authRoutes()...)
 	all = append(all, s.accountRoutes()...)
+	all = append(all, s.siteRoutes()...)
 	all = append(all, s.pendingRoutes()...)
 	return all
 }

@@ -67,6 +67,9 @@ type AuthOptions struct {
 	// administrator or portal invitation of the caller's partner.
 	AdminID      string
 	InvitationID string
+	// Child, with SiteID, loads one item under that site (a note or a site
+	// administrator); read it with Auth.Note or Auth.SiteAdmin.
+	Child SiteChild
 }
 
 // Auth is an authenticated caller and what AuthOptions asked for.
@@ -79,6 +82,8 @@ type Auth struct {
 	// Admin and Invitation are nil when not asked for or absent.
 	Admin      *portal.Admin
 	Invitation *portal.Invitation
+	// child is the raw item AuthOptions.Child asked for; nil when absent.
+	child item
 }
 
 var errUnauthenticated = portal.Errorf(portal.CodeUnauthenticated, "the bearer token is missing, invalid or expired")
@@ -95,10 +100,14 @@ func (s *Store) Authenticate(ctx context.Context, token string, opts AuthOptions
 	}
 	hash := portal.HashToken(token)
 	keys := []key{sessionKey(hash), adminKey(pid, aid), partnerKey(pid)}
-	siteAt, idemAt := -1, -1
+	siteAt, idemAt, childAt := -1, -1, -1
 	if opts.SiteID != "" && portal.ValidID(opts.SiteID) {
 		siteAt = len(keys)
 		keys = append(keys, siteKey(pid, opts.SiteID))
+		if k, ok := opts.Child.key(pid, opts.SiteID); ok {
+			childAt = len(keys)
+			keys = append(keys, k)
+		}
 	}
 	if opts.IdempotencyKey != "" {
 		idemAt = len(keys)
@@ -148,6 +157,9 @@ func (s *Store) Authenticate(ctx context.Context, token string, opts AuthOptions
 			return a, err
 		}
 		a.Site = &site
+	}
+	if childAt >= 0 && a.Site != nil {
+		a.child = items[childAt]
 	}
 	if idemAt >= 0 && items[idemAt] != nil {
 		var r Idempotency

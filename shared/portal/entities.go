@@ -183,6 +183,9 @@ type Site struct {
 	CreatedAt       time.Time  `json:"createdAt"`
 	UpdatedAt       time.Time  `json:"updatedAt"`
 	Version         int64      `json:"version"`
+	// Children counts the site's notes and site administrators; deleting
+	// the site cleans them up only when there are any.
+	Children int64 `json:"-"`
 }
 
 // Rates are the configured credit prices of usage (SPEC §4).
