@@ -17,7 +17,6 @@ type scenario struct {
 	call  func(tb testing.TB, env *portaltest.Env, state any, i int) (*portaltest.Response, int)
 }
 
-
 var scenarios = []scenario{
 	{"POST /v1/platform/partners", nil, func(tb testing.TB, env *portaltest.Env, _ any, i int) (*portaltest.Response, int) {
 		return env.Do(tb, "POST", "/v1/platform/partners", map[string]any{"name": fmt.Sprintf("Bench %d", i), "country": "FR", "masterEmail": fmt.Sprintf("m%d@bench.example", i)}, plat...), 201

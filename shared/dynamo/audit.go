@@ -9,11 +9,11 @@ import (
 
 // AuditEntry is one line of a partner's audit log.
 type AuditEntry struct {
-	ID      string         `json:"id"`
-	At      time.Time      `json:"at"`
-	Actor   portal.Actor   `json:"actor"`
-	Action  string         `json:"action"`
-	Target  string         `json:"target"`
+	ID     string       `json:"id"`
+	At     time.Time    `json:"at"`
+	Actor  portal.Actor `json:"actor"`
+	Action string       `json:"action"`
+	Target string       `json:"target"`
 	// Details is stored only when non-empty: the embedded engine mangles an
 	// empty map attribute. Reads restore the empty object.
 	Details map[string]any `json:"details" dynamodbav:",omitempty"`
