@@ -11,7 +11,6 @@ import (
 // Each answers 501 until its slice lands; this file goes when it is empty.
 func (s *Service) pendingRoutes() []route {
 	return []route{
-		{"POST /v1/platform/partners/{partnerId}/credits", GroupPlatform, notImplemented},
 		{"PUT /v1/platform/partners/{partnerId}/sites/{siteId}/usage", GroupPlatform, notImplemented},
 		{"POST /v1/auth/login", GroupPublic, notImplemented},
 		{"POST /v1/auth/logout", GroupPublic, notImplemented},
@@ -29,7 +28,6 @@ func (s *Service) pendingRoutes() []route {
 		{"POST /v1/admins/invitations", GroupAccounts, notImplemented},
 		{"DELETE /v1/admins/invitations/{invitationId}", GroupAccounts, notImplemented},
 		{"POST /v1/admins/invitations/{invitationId}/resend", GroupAccounts, notImplemented},
-		{"GET /v1/audit", GroupAccounts, notImplemented},
 		{"GET /v1/sites", GroupSites, notImplemented},
 		{"POST /v1/sites", GroupSites, notImplemented},
 		{"GET /v1/sites/{siteId}", GroupSites, notImplemented},
@@ -42,9 +40,6 @@ func (s *Service) pendingRoutes() []route {
 		{"GET /v1/sites/{siteId}/administrators", GroupSites, notImplemented},
 		{"POST /v1/sites/{siteId}/administrators", GroupSites, notImplemented},
 		{"DELETE /v1/sites/{siteId}/administrators/{email}", GroupSites, notImplemented},
-		{"POST /v1/sites/{siteId}/credits", GroupCredits, notImplemented},
-		{"GET /v1/credits", GroupCredits, notImplemented},
-		{"GET /v1/credits/history", GroupCredits, notImplemented},
 	}
 }
 

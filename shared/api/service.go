@@ -50,6 +50,7 @@ func (s *Service) routes() []route {
 	var all []route
 	all = append(all, s.platformRoutes()...)
 	all = append(all, s.invitationRoutes()...)
+	all = append(all, s.creditRoutes()...)
 	all = append(all, s.pendingRoutes()...)
 	return all
 }
