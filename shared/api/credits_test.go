@@ -422,7 +422,7 @@ func TestHistory(t *testing.T) {
 	check("?siteId="+b.ID+"&from=2026-11-01T03:00:00Z", "allocation:20")
 	check("?type=allocation", "allocation:20", "allocation:50", "allocation:100")
 	check("?type=charge")
-	check("?siteId="+portal.NewID(time.Now()))
+	check("?siteId=" + portal.NewID(time.Now()))
 
 	// Pages of two: three pages, no overlap, the last without a cursor.
 	var all []string
