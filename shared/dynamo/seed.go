@@ -60,3 +60,20 @@ func (s *Store) SeedSite(ctx context.Context, pid string, in SiteSeed) (portal.S
 	s.rates.Price(&site)
 	return site, nil
 }
+
+// SeedUsage sets a site's users and devices directly, keeping the partner's
+// usage totals in step: for tests and demo data. The platform's PUT usage
+// route is how usage really changes.
+func (s *Store) SeedUsage(ctx context.Context, pid, sid string, users, devices int64) error {
+	_, site, err := s.readBalances(ctx, pid, sid)
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	return s.transact(ctx,
+		s.update(siteKey(pid, sid), expr{text: "SET #Users = :u, #Devices = :d, #UpdatedAt = :now, #Version = #Version + :one",
+			values: map[string]any{":u": users, ":d": devices, ":now": now, ":one": 1}},
+			expr{text: "#Version = :v", values: map[string]any{":v": site.Version}}, errMoved),
+		s.update(partnerKey(pid), expr{text: "ADD #TotalUsers :du, #TotalDevices :dd",
+			values: map[string]any{":du": users - site.Users, ":dd": devices - site.Devices}}, expr{}, nil))
+}
