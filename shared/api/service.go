@@ -53,7 +53,7 @@ func (s *Service) routes() []route {
 	all = append(all, s.authRoutes()...)
 	all = append(all, s.accountRoutes()...)
 	all = append(all, s.siteRoutes()...)
-	all = append(all, s.pendingRoutes()...)
+	all = append(all, s.creditRoutes()...)
 	return all
 }
 

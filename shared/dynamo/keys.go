@@ -68,3 +68,7 @@ func auditKey(pid string, at time.Time, id string) key { return key{auditPK(pid)
 // idempotencyKey scopes a client's Idempotency-Key to a partner (or to the
 // platform) and to the route it was used on.
 func idempotencyKey(scope, route, k string) key { return key{"IDEM#" + scope + "#" + k, route} }
+
+// purchaseRefKey records a purchase's reference: the platform's order or
+// invoice number buys credits at most once per partner.
+func purchaseRefKey(pid, reference string) key { return key{partnerPK(pid), "PURCHASE#" + reference} }

@@ -61,10 +61,7 @@ func (s *Store) movementWrites(pid string, pool int64, before *portal.Site, e po
 		expr{text: "SET #Available = :newPool, #UpdatedAt = :now ADD " + strings.Join(clauses, ", "), values: values},
 		expr{text: "#Available = :oldPool", values: map[string]any{":oldPool": pool}}, errMoved)
 	if before != nil {
-		lw.site = s.update(siteKey(pid, before.ID),
-			expr{text: "SET #Credits = :newCredits, #UpdatedAt = :now, #Version = #Version + :one",
-				values: map[string]any{":newCredits": *e.SiteBalance, ":now": e.At, ":one": 1}},
-			expr{text: "#Credits = :oldCredits", values: map[string]any{":oldCredits": before.Credits}}, errMoved)
+		lw.site = s.siteMoveWrite(pid, before, e, nil)
 	}
 	extra := map[string]string{}
 	if e.SiteID != "" {
@@ -78,6 +75,26 @@ func (s *Store) movementWrites(pid string, pool int64, before *portal.Site, e po
 		lw.entry = s.put(it, expr{text: "attribute_not_exists(PK)"}, nil)
 	}
 	return lw
+}
+
+// siteMoveWrite sets the site's credits to the entry's balance on condition
+// that they still equal the balance read. sets adds attributes to SET in the
+// same update (the billing job reactivates a site as it charges it: one
+// transaction may write the site item only once).
+func (s *Store) siteMoveWrite(pid string, before *portal.Site, e portal.LedgerEntry, sets map[string]any) write {
+	values := map[string]any{":newCredits": *e.SiteBalance, ":now": e.At, ":one": 1}
+	text := "SET #Credits = :newCredits, #UpdatedAt = :now, #Version = #Version + :one"
+	names := make([]string, 0, len(sets))
+	for k := range sets {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		text += ", #" + k + " = :set" + k
+		values[":set"+k] = sets[k]
+	}
+	return s.update(siteKey(pid, before.ID), expr{text: text, values: values},
+		expr{text: "#Credits = :oldCredits", values: map[string]any{":oldCredits": before.Credits}}, errMoved)
 }
 
 // Bounded retries for credit movements under contention (SPEC §4).

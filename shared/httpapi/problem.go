@@ -32,7 +32,6 @@ var statusOf = map[portal.Code]int{
 	portal.CodeAccountLocked:        http.StatusTooManyRequests,
 	portal.CodeUnavailable:          http.StatusServiceUnavailable,
 	portal.CodeInternal:             http.StatusInternalServerError,
-	portal.CodeNotImplemented:       http.StatusNotImplemented,
 }
 
 // StatusOf returns the HTTP status for an error code.

@@ -32,7 +32,6 @@ const (
 	CodeAccountLocked        Code = "account_locked"
 	CodeUnavailable          Code = "unavailable"
 	CodeInternal             Code = "internal"
-	CodeNotImplemented       Code = "not_implemented"
 )
 
 // FieldError names one invalid field of a request.
