@@ -144,7 +144,10 @@ func (s *Store) inviteEmailWrite(inv portal.Invitation, cond expr, failure error
 // past their expiry included: they can be resent), oldest first.
 func (s *Store) ListInvitations(ctx context.Context, pid string, limit int, cursor string) (Page[portal.Invitation], error) {
 	items, next, err := s.runQuery(ctx, query{pk: partnerPK(pid), prefix: invitationPrefix,
-		filter: expr{text: "#Status = :pending", values: map[string]any{":pending": portal.InvitationPending}}}, limit, cursor)
+		bind: "pending", match: func(it item) bool {
+			var inv struct{ Status portal.InvitationStatus }
+			return unmarshal(it, &inv) == nil && inv.Status == portal.InvitationPending
+		}}, limit, cursor)
 	if err != nil {
 		return Page[portal.Invitation]{}, err
 	}

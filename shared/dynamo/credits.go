@@ -273,7 +273,11 @@ func (s *Store) ListLedger(ctx context.Context, pid string, f LedgerFilter, limi
 	}
 	q.skLow, q.skHigh = timeRange(f.From, f.To)
 	if f.Type != "" {
-		q.filter = expr{text: "#Type = :type", values: map[string]any{":type": f.Type}}
+		q.bind = "type=" + string(f.Type)
+		q.match = func(it item) bool {
+			var e struct{ Type portal.LedgerType }
+			return unmarshal(it, &e) == nil && e.Type == f.Type
+		}
 	}
 	items, next, err := s.runQuery(ctx, q, limit, cursor)
 	if err != nil {

@@ -98,7 +98,7 @@ func (s *Store) DeleteNote(ctx context.Context, pid string, n Note, actor portal
 // ListNotes returns a page of a site's notes, newest first: one Query of
 // at most limit+1 items.
 func (s *Store) ListNotes(ctx context.Context, pid, sid string, limit int, cursor string) (Page[Note], error) {
-	items, next, err := s.queryPage(ctx, pageQuery{pk: partnerPK(pid), prefix: sitePrefix(sid) + "#NOTE#", reverse: true}, limit, cursor)
+	items, next, err := s.runQuery(ctx, query{pk: partnerPK(pid), prefix: sitePrefix(sid) + "#NOTE#", reverse: true}, limit, cursor)
 	if err != nil {
 		return Page[Note]{}, err
 	}

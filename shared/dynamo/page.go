@@ -20,28 +20,43 @@ type Page[T any] struct {
 	Next  string
 }
 
-// query describes one paginated Query: a partition (of the table or an
-// index), an optional sort-key range, an optional filter, and the order.
+// query describes one page of a listing: a partition (of the table or an
+// index), an optional sort-key prefix or range, an optional filter, and the
+// order. Every listing page is exactly one Query.
 type query struct {
-	index   string // "" for the table
+	index   string // "" for the table (then read strongly consistent)
 	pk      string
-	skLow   string // inclusive, "" for none
-	skHigh  string // exclusive, "" for none
 	prefix  string // begins_with on the sort key, "" for none
-	filter  expr
+	skLow   string // inclusive lower bound of the sort key, "" for none
+	skHigh  string // upper bound of the sort key, "" for none
 	reverse bool
+	// match, when set, keeps only the items it accepts. It runs here rather
+	// than as a FilterExpression: DynamoDB reads (and bills) the same items
+	// either way, and the embedded engine applies Limit across partitions
+	// when a FilterExpression is present.
+	match func(item) bool
+	// bind names the filter, so that a cursor only continues the listing
+	// (and the filter) it came from.
+	bind string
 }
 
-// maxFilterRounds bounds the Query calls one filtered page may take. Each
-// call reads at most limit+1 items, so a page reads at most
-// maxFilterRounds × (limit+1) items.
-const maxFilterRounds = 8
+// filteredScanFactor bounds what one filtered page reads: at most
+// filteredScanFactor × (limit+1) items, capped by maxPageScan.
+const filteredScanFactor = 10
 
-// runQuery returns up to limit items after cursor. Without a filter it is
-// exactly one Query that reads at most limit+1 items (the extra one tells
-// whether another page exists). With a filter it loops,
-// because DynamoDB applies Limit before the filter; the page may come back
-// shorter than limit with a cursor to continue.
+// maxPageScan keeps one Query's items well under DynamoDB's 1 MB page.
+const maxPageScan = 1010
+
+// runQuery returns up to limit items after cursor with one Query.
+//
+// Unfiltered, the Query asks for limit+1 items: the extra one says whether a
+// next page exists, and the cursor is the key of the last item returned.
+// Filtered, the Query reads up to filteredScanFactor × (limit+1) items and
+// keeps the matches: when more than limit match, the cursor is the key of the
+// last one returned; when fewer do and the Query stopped early, the cursor is
+// where it stopped, so the next page resumes there. A sparse filter thus
+// gives short, even empty, pages with a cursor; clients follow nextCursor
+// until it is null.
 func (s *Store) runQuery(ctx context.Context, q query, limit int, cursor string) ([]item, string, error) {
 	pkAttr, skAttr := attrPK, attrSK
 	switch q.index {
@@ -50,7 +65,8 @@ func (s *Store) runQuery(ctx context.Context, q query, limit int, cursor string)
 	case gsi2:
 		pkAttr, skAttr = attrGSI2PK, attrGSI2SK
 	}
-	start, err := decodeCursor(cursor, q.pk, pkAttr)
+	bind := strings.Join([]string{q.index, q.pk, q.prefix, q.skLow, q.skHigh, q.bind}, "\x00")
+	start, err := decodeCursor(cursor, bind, q, pkAttr, skAttr)
 	if err != nil {
 		return nil, "", err
 	}
@@ -71,84 +87,107 @@ func (s *Store) runQuery(ctx context.Context, q query, limit int, cursor string)
 		values[":hi"] = q.skHigh
 	}
 	ke := expr{text: cond, values: values}
-	vals, err := ke.vals(q.filter.values)
+	vals, err := ke.vals()
 	if err != nil {
 		return nil, "", err
+	}
+	n := limit + 1
+	if q.match != nil {
+		n = min(filteredScanFactor*n, maxPageScan)
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String(cond),
-		FilterExpression:          optional(q.filter.text),
-		ExpressionAttributeNames:  ke.names(q.filter.text),
+		ExpressionAttributeNames:  ke.names(),
 		ExpressionAttributeValues: vals,
 		ScanIndexForward:          aws.Bool(!q.reverse),
 		ExclusiveStartKey:         start,
+		Limit:                     aws.Int32(int32(n)),
 	}
 	if q.index != "" {
 		in.IndexName = aws.String(q.index)
 	} else {
 		in.ConsistentRead = aws.Bool(true)
 	}
-	// Ask for one item more than the page so the last page has no cursor.
-	var out []item
-	for round := 0; round < maxFilterRounds; round++ {
-		in.Limit = aws.Int32(int32(limit + 1 - len(out)))
-		res, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, res.Items...)
-		in.ExclusiveStartKey = res.LastEvaluatedKey
-		if len(res.LastEvaluatedKey) == 0 || len(out) > limit {
-			break
-		}
+	res, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", err
 	}
-	switch {
-	case len(out) > limit:
-		out = out[:limit]
-		last := item{attrPK: out[limit-1][attrPK], attrSK: out[limit-1][attrSK]}
+	keyOfItem := func(it item) item {
+		k := item{attrPK: it[attrPK], attrSK: it[attrSK]}
 		if q.index != "" {
-			last[pkAttr], last[skAttr] = out[limit-1][pkAttr], out[limit-1][skAttr]
+			k[pkAttr], k[skAttr] = it[pkAttr], it[skAttr]
 		}
-		return out, encodeCursor(last, q.pk), nil
-	case len(in.ExclusiveStartKey) > 0:
-		// A filtered page that ran out of rounds: continue where it stopped.
-		return out, encodeCursor(in.ExclusiveStartKey, q.pk), nil
+		return k
+	}
+	out := make([]item, 0, min(limit, len(res.Items)))
+	for _, it := range res.Items {
+		if q.match != nil && !q.match(it) {
+			continue
+		}
+		if len(out) == limit {
+			// A further match exists: the page ends at the last one kept.
+			return out, encodeCursor(keyOfItem(out[limit-1]), bind), nil
+		}
+		out = append(out, it)
+	}
+	if len(res.LastEvaluatedKey) > 0 {
+		return out, encodeCursor(res.LastEvaluatedKey, bind), nil
 	}
 	return out, "", nil
 }
 
-// Cursors are the last evaluated key, base64url JSON, followed by a check
-// value bound to the partition. A cursor from another listing or another
-// partner, or an edited one, fails the check and is a 400.
-func encodeCursor(last item, pk string) string {
-	if len(last) == 0 {
-		return ""
+// queryAll pages through a whole listing for internal use (billing,
+// notification recipients, cleanup), pageSize items per Query.
+func (s *Store) queryAll(ctx context.Context, q query, pageSize int, each func(item) error) error {
+	cursor := ""
+	for {
+		items, next, err := s.runQuery(ctx, q, pageSize, cursor)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := each(it); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
 	}
+}
+
+// Cursors are the key to resume after, base64url JSON, followed by a check
+// value bound to the listing: index, partition, sort-key prefix or range,
+// and filter. A cursor from another partner or another listing, or an
+// edited one, fails the check or the bounds and is a 400 — never another
+// partition's data, never a DynamoDB validation error.
+func encodeCursor(last item, bind string) string {
 	m := map[string]string{}
 	for k, v := range last {
-		if s, ok := v.(*types.AttributeValueMemberS); ok {
-			m[k] = s.Value
+		if sv, ok := v.(*types.AttributeValueMemberS); ok {
+			m[k] = sv.Value
 		}
 	}
 	raw, _ := json.Marshal(m)
 	body := base64.RawURLEncoding.EncodeToString(raw)
-	return body + "." + cursorCheck(body, pk)
+	return body + "." + cursorCheck(body, bind)
 }
 
-func cursorCheck(body, pk string) string {
-	sum := sha256.Sum256([]byte("partner-portal cursor\x00" + pk + "\x00" + body))
+func cursorCheck(body, bind string) string {
+	sum := sha256.Sum256([]byte("partner-portal cursor\x00" + bind + "\x00" + body))
 	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 var errBadCursor = portal.Errorf(portal.CodeMalformed, "the cursor is not valid for this listing")
 
-func decodeCursor(c, pk, pkAttr string) (item, error) {
+func decodeCursor(c, bind string, q query, pkAttr, skAttr string) (item, error) {
 	if c == "" {
 		return nil, nil
 	}
 	body, check, ok := strings.Cut(c, ".")
-	if !ok || !portal.SameHash(check, cursorCheck(body, pk)) {
+	if !ok || !portal.SameHash(check, cursorCheck(body, bind)) {
 		return nil, errBadCursor
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(body)
@@ -156,7 +195,18 @@ func decodeCursor(c, pk, pkAttr string) (item, error) {
 		return nil, errBadCursor
 	}
 	var m map[string]string
-	if json.Unmarshal(raw, &m) != nil || m[pkAttr] != pk {
+	if json.Unmarshal(raw, &m) != nil || m[pkAttr] != q.pk || m[attrPK] == "" || m[attrSK] == "" {
+		return nil, errBadCursor
+	}
+	sk := m[skAttr]
+	if !strings.HasPrefix(sk, q.prefix) || q.skLow != "" && sk < q.skLow || q.skHigh != "" && sk > q.skHigh {
+		return nil, errBadCursor
+	}
+	want := 2
+	if q.index != "" {
+		want = 4
+	}
+	if len(m) != want {
 		return nil, errBadCursor
 	}
 	out := item{}

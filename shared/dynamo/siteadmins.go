@@ -147,7 +147,7 @@ func (s *Store) RemoveSiteAdmin(ctx context.Context, pid string, a SiteAdmin, ac
 // ListSiteAdmins returns a page of a site's administrators by email: one
 // Query of at most limit+1 items.
 func (s *Store) ListSiteAdmins(ctx context.Context, pid, sid string, limit int, cursor string) (Page[SiteAdmin], error) {
-	items, next, err := s.queryPage(ctx, pageQuery{pk: partnerPK(pid), prefix: sitePrefix(sid) + "#ADMIN#"}, limit, cursor)
+	items, next, err := s.runQuery(ctx, query{pk: partnerPK(pid), prefix: sitePrefix(sid) + "#ADMIN#"}, limit, cursor)
 	if err != nil {
 		return Page[SiteAdmin]{}, err
 	}

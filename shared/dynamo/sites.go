@@ -370,10 +370,6 @@ type SiteFilter struct {
 	Country string
 }
 
-// filteredScanFactor bounds what one filtered page reads: at most
-// filteredScanFactor × (limit+1) items, in one Query.
-const filteredScanFactor = 10
-
 // ListSites returns a page of a partner's sites in name order (lower-case
 // name, then id).
 //
@@ -385,20 +381,19 @@ const filteredScanFactor = 10
 // than as a FilterExpression: DynamoDB reads (and bills) the same items
 // either way, and the embedded engine mishandles Limit with a filter.
 func (s *Store) ListSites(ctx context.Context, pid string, f SiteFilter, limit int, cursor string) (Page[portal.Site], error) {
-	q := pageQuery{index: gsi1, pk: sitesIndexPK(pid)}
+	q := query{index: gsi1, pk: sitesIndexPK(pid)}
 	if f.Country != "" {
-		q = pageQuery{index: gsi2, pk: sitesByCountryPK(pid, f.Country)}
+		q = query{index: gsi2, pk: sitesByCountryPK(pid, f.Country)}
 	}
 	if f.Query != "" {
 		needle := lowerName(f.Query)
 		q.bind = "q=" + needle
-		q.scan = filteredScanFactor * (limit + 1)
 		q.match = func(it item) bool {
 			var n struct{ NameLower string }
 			return unmarshal(it, &n) == nil && strings.Contains(n.NameLower, needle)
 		}
 	}
-	items, next, err := s.queryPage(ctx, q, limit, cursor)
+	items, next, err := s.runQuery(ctx, q, limit, cursor)
 	if err != nil {
 		return Page[portal.Site]{}, err
 	}
