@@ -407,4 +407,3 @@ func intOr(n *yaml.Node, def int) (int, error) {
 	}
 	return strconv.Atoi(v.Text)
 }
-
