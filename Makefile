@@ -35,8 +35,9 @@ $(BIN)/%/bootstrap: FORCE
 FORCE:
 
 # SAM's makefile build method: one target per function logical id, writing
-# the bootstrap into $(ARTIFACTS_DIR).
-build-%Function:
+# the bootstrap into $(ARTIFACTS_DIR). A static pattern rule, because make
+# skips implicit rules for .PHONY targets.
+$(addprefix build-,$(LOGICAL_IDS)): build-%Function:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)"; exit 1; }
 	CGO_ENABLED=0 GOOS=$(GOOS) GOARCH=$(GOARCH) $(GO) build $(GOFLAGS_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr A-Z a-z)
 
