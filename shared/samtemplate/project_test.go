@@ -1,6 +1,7 @@
 package samtemplate_test
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
@@ -132,3 +133,33 @@ func TestTemplateTableMatchesSchema(t *testing.T) {
 }
 
 type typesKey struct{ name, typ string }
+
+// TestSampleEvents checks each function's sample event.json (used with
+// `sam local invoke -e`): valid JSON, and an API event's routeKey is one of
+// that function's template routes.
+func TestSampleEvents(t *testing.T) {
+	for _, f := range projectTemplate(t).Functions {
+		raw, err := os.ReadFile(filepath.Join("..", "..", "functions", f.Folder(), "event.json"))
+		if err != nil {
+			t.Errorf("%s: %v", f.LogicalID, err)
+			continue
+		}
+		var ev struct {
+			RouteKey string `json:"routeKey"`
+		}
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			t.Errorf("%s: event.json: %v", f.LogicalID, err)
+			continue
+		}
+		if len(f.Routes) == 0 {
+			continue
+		}
+		found := false
+		for _, r := range f.Routes {
+			found = found || r.Key() == ev.RouteKey
+		}
+		if !found {
+			t.Errorf("%s: event.json's routeKey %q is not one of its routes", f.LogicalID, ev.RouteKey)
+		}
+	}
+}
