@@ -70,7 +70,9 @@ func scanAll(t *testing.T, db *dynamodb.Client) []map[string]types.AttributeValu
 	return out.Items
 }
 
-var cmpItems = cmp.Options{cmpopts.IgnoreUnexported(
+// cmpItems compares items; the only []string fields are sets, which have
+// no order.
+var cmpItems = cmp.Options{cmpopts.SortSlices(func(a, b string) bool { return a < b }), cmpopts.IgnoreUnexported(
 	types.AttributeValueMemberS{}, types.AttributeValueMemberN{}, types.AttributeValueMemberB{},
 	types.AttributeValueMemberBOOL{}, types.AttributeValueMemberNULL{}, types.AttributeValueMemberM{},
 	types.AttributeValueMemberL{}, types.AttributeValueMemberSS{}, types.AttributeValueMemberNS{},
