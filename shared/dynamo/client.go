@@ -6,16 +6,17 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
+
+	"partnerportal/shared/awsenv"
 )
 
 // ClientOptions say how to reach DynamoDB. With Endpoint set the client talks
 // to that endpoint with static dummy credentials (the embedded engine, moto,
-// DynamoDB Local); without it the normal AWS credential chain is used.
+// DynamoDB Local); without it the credentials come from the environment, as Lambda provides them.
 type ClientOptions struct {
 	Endpoint string
 	Region   string
@@ -47,11 +48,9 @@ func NewClient(ctx context.Context, o ClientOptions) (*dynamodb.Client, error) {
 		}
 		return dynamodb.New(do, opts...), nil
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
-	if err != nil {
-		return nil, err
-	}
-	return dynamodb.NewFromConfig(cfg, opts...), nil
+	// In Lambda the credentials are in the environment; see package awsenv
+	// for why the SDK's config loader is not used.
+	return dynamodb.New(dynamodb.Options{Region: region, Credentials: aws.NewCredentialsCache(awsenv.Credentials{})}, opts...), nil
 }
 
 // Counter counts DynamoDB round trips per operation name, and the items and

@@ -12,10 +12,11 @@ import (
 	"slices"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"partnerportal/shared/api"
+	"partnerportal/shared/awsenv"
 	"partnerportal/shared/billing"
 	cfgpkg "partnerportal/shared/config"
 	"partnerportal/shared/dynamo"
@@ -54,11 +55,8 @@ func NewDeps(ctx context.Context, c cfgpkg.Config, log *slog.Logger) (Deps, erro
 	if c.OutboxDir != "" {
 		d.Mail = &mail.Outbox{Dir: c.OutboxDir, From: c.SenderEmail}
 	} else {
-		awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(c.Region))
-		if err != nil {
-			return Deps{}, err
-		}
-		d.Mail = &mail.SES{Client: sesv2.NewFromConfig(awsCfg), From: c.SenderEmail}
+		ses := sesv2.New(sesv2.Options{Region: c.Region, Credentials: aws.NewCredentialsCache(awsenv.Credentials{})})
+		d.Mail = &mail.SES{Client: ses, From: c.SenderEmail}
 	}
 	return d, nil
 }

@@ -58,7 +58,7 @@ func Render(from string, m Message, at time.Time, id string) []byte {
 		h("Content-Type", ct+"; charset=utf-8")
 		h("Content-Transfer-Encoding", "quoted-printable")
 		b.WriteString("\r\n")
-		w := quotedprintable.NewWriter(&crlfWriter{&b})
+		w := quotedprintable.NewWriter(&crlfWriter{b: &b})
 		w.Write([]byte(body))
 		w.Close()
 		b.WriteString("\r\n")
@@ -69,15 +69,22 @@ func Render(from string, m Message, at time.Time, id string) []byte {
 	return []byte(b.String())
 }
 
-// crlfWriter turns bare LF into CRLF, as RFC 5322 requires.
-type crlfWriter struct{ b *strings.Builder }
+// crlfWriter turns bare LF into CRLF, as RFC 5322 requires. An LF that
+// already follows a CR (the quoted-printable writer's own line breaks) is
+// left alone: doubling its CR corrupted soft line breaks ("=\r\r\n") and
+// cut long links in two.
+type crlfWriter struct {
+	b    *strings.Builder
+	last byte
+}
 
 func (w *crlfWriter) Write(p []byte) (int, error) {
 	for _, c := range p {
-		if c == '\n' {
+		if c == '\n' && w.last != '\r' {
 			w.b.WriteByte('\r')
 		}
 		w.b.WriteByte(c)
+		w.last = c
 	}
 	return len(p), nil
 }
