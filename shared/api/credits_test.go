@@ -552,3 +552,31 @@ func TestAuditLog(t *testing.T) {
 		t.Errorf("operator audit: %d", res.Status)
 	}
 }
+
+// TestIdempotencyKeyOnAnotherSite checks a key reused on another site's
+// allocation is refused rather than replaying the first site's answer.
+func TestIdempotencyKeyOnAnotherSite(t *testing.T) {
+	env := portaltest.New(t)
+	p := env.NewPartner(t, "Reuse")
+	env.Do(t, "POST", "/v1/platform/partners/"+p.ID+"/credits", map[string]any{"amount": 100, "reference": "po-1"}, "authorization", portaltest.PlatformAuth)
+	auth := portaltest.Bearer(p.MasterToken)
+	var ids []string
+	for _, name := range []string{"Site A", "Site B"} {
+		res := env.Do(t, "POST", "/v1/sites", map[string]any{"name": name, "country": "FR", "timeZone": "Europe/Paris"}, auth...)
+		if res.Status != 201 {
+			t.Fatalf("create %s: %d %s", name, res.Status, res.Body)
+		}
+		ids = append(ids, res.Map(t)["id"].(string))
+	}
+	key := append(auth, "idempotency-key", "k1")
+	if res := env.Do(t, "POST", "/v1/sites/"+ids[0]+"/credits", map[string]any{"amount": 10}, key...); res.Status != 201 {
+		t.Fatalf("site A: %d %s", res.Status, res.Body)
+	}
+	res := env.Do(t, "POST", "/v1/sites/"+ids[1]+"/credits", map[string]any{"amount": 10}, key...)
+	if res.Status != 422 || res.Code() != "idempotency_key_reused" {
+		t.Fatalf("site B with site A's key: %d %s", res.Status, res.Body)
+	}
+	if got := env.Do(t, "GET", "/v1/sites/"+ids[1], nil, auth...).Map(t)["credits"]; got != float64(0) {
+		t.Errorf("site B credits = %v, want 0", got)
+	}
+}

@@ -26,18 +26,11 @@ func (s *Service) accountRoutes() []route {
 	}
 }
 
-// meView is GET /v1/me. Session is set only by a password change, which
-// ends every other session and hands the caller a new token.
+// meView is GET /v1/me.
 type meView struct {
 	Admin       portal.Admin        `json:"admin"`
 	Partner     partnerView         `json:"partner"`
 	Permissions []portal.Permission `json:"permissions"`
-	Session     *sessionRef         `json:"session,omitempty"`
-}
-
-type sessionRef struct {
-	Token     string `json:"token"`
-	ExpiresAt string `json:"expiresAt"`
 }
 
 func viewMe(a portal.Admin, p portal.Partner) meView {
@@ -110,13 +103,9 @@ func (s *Service) patchMe(ctx context.Context, r *httpapi.Request, a *dynamo.Aut
 			return nil, err
 		}
 	}
-	admin, sess, err := s.Store.ChangeAccount(ctx, a.Principal, name, creds, newHash)
+	admin, err := s.Store.ChangeAccount(ctx, a.Principal, name, creds, newHash)
 	if err != nil {
 		return nil, err
 	}
-	out := viewMe(admin, a.Principal.Partner)
-	if sess != nil {
-		out.Session = &sessionRef{Token: sess.Token, ExpiresAt: sess.ExpiresAt.UTC().Format(rfc3339)}
-	}
-	return httpapi.JSON(http.StatusOK, out)
+	return httpapi.JSON(http.StatusOK, viewMe(admin, a.Principal.Partner))
 }

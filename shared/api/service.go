@@ -113,8 +113,8 @@ func validIdempotencyKey(k string) bool { return len(k) >= 1 && len(k) <= 255 }
 // idempotent runs do once per Idempotency-Key (SPEC §5). stored is the
 // record read beforehand (nil when none). do receives the record to write in
 // its transaction (nil when the request has no key) and must fill it with
-// Idempotency.Set before committing. A retry with the same key and body
-// replays the stored response; another body is 422.
+// Idempotency.Set before committing. A retry with the same key, path and
+// body replays the stored response; another path or body is 422.
 func (s *Service) idempotent(ctx context.Context, r *httpapi.Request, scope string, stored *dynamo.Idempotency, do func(*dynamo.Idempotency) (*httpapi.Response, error)) (*httpapi.Response, error) {
 	k := r.Header("idempotency-key")
 	if k == "" {
@@ -128,8 +128,12 @@ func (s *Service) idempotent(ctx context.Context, r *httpapi.Request, scope stri
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(body)
-	hash := hex.EncodeToString(sum[:])
+	// The request is its path and body: the same key reused on another
+	// site (same route, other path) is a different request, never a replay.
+	h := sha256.New()
+	h.Write([]byte(r.Event.RequestContext.HTTP.Method + " " + r.Event.RawPath + "\n"))
+	h.Write(body)
+	hash := hex.EncodeToString(h.Sum(nil))
 	if stored != nil {
 		return replay(stored, hash)
 	}

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -199,7 +201,15 @@ func (s *Service) deleteSite(ctx context.Context, r *httpapi.Request, a *dynamo.
 		}
 		return nil, err
 	}
-	if err := s.Store.DeleteSite(ctx, pid, site, a.Principal.Partner.Credits.Available, a.Principal.Actor()); err != nil {
+	err = s.Store.DeleteSite(ctx, pid, site, a.Principal.Partner.Credits.Available, a.Principal.Actor())
+	var cleanup *dynamo.CleanupError
+	if errors.As(err, &cleanup) {
+		// The site is gone and its credits are back in the pool; a later
+		// DELETE of the same site finishes removing notes and administrators.
+		s.Log.ErrorContext(ctx, "site children cleanup failed", slog.String("siteId", site.ID), slog.String("error", cleanup.Err.Error()))
+		err = nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	return httpapi.NoContent()

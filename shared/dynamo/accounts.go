@@ -340,9 +340,10 @@ func (s *Store) GetAccountPassword(ctx context.Context, a portal.Admin) (Credent
 // ChangeAccount applies PATCH /v1/me in one transaction. A non-empty name
 // renames the administrator. A non-empty newHash replaces the password
 // (c is the account as read before checking the current password): the
-// administrator's session epoch goes up, which ends every session of the
-// account, and a fresh session for the caller is returned in its place.
-func (s *Store) ChangeAccount(ctx context.Context, p portal.Principal, name string, c Credentials, newHash string) (portal.Admin, *Session, error) {
+// administrator's session epoch goes up, which ends every other session of
+// the account, and the caller's own session moves to the new epoch in the
+// same transaction, so its token keeps working (SPEC §5).
+func (s *Store) ChangeAccount(ctx context.Context, p portal.Principal, name string, c Credentials, newHash string) (portal.Admin, error) {
 	a := p.Admin
 	now := s.Now()
 	changed := portal.Errorf(portal.CodeConflict, "the account changed meanwhile; sign in again")
@@ -356,33 +357,30 @@ func (s *Store) ChangeAccount(ctx context.Context, p portal.Principal, name stri
 		a.Name = name
 	}
 	var writes []write
-	var sess *Session
 	if newHash != "" {
 		set = append(set, "#SessionEpoch = #SessionEpoch + :one")
 		vals[":one"] = 1
 		a.SessionEpoch++
-		ns, sw := s.sessionWrite(a, p.Partner.Epoch(), now)
-		sess = &ns
 		details["password"] = "changed"
 		writes = append(writes,
 			s.update(accountKey(a.Email), expr{text: "SET #PasswordHash = :new, #ResetTokenHash = :none, #FailedLogins = :zero, #LockedUntil = :zero",
 				values: map[string]any{":new": newHash, ":none": "", ":zero": 0}},
 				expr{text: "#PasswordHash = :old AND #AdminID = :aid", values: map[string]any{":old": c.PasswordHash, ":aid": a.ID}}, changed),
-			sw,
-			s.delete(sessionKey(p.SessionID), expr{}, nil),
+			s.update(sessionKey(p.SessionID), expr{text: "SET #AdminEpoch = :newEpoch", values: map[string]any{":newEpoch": a.SessionEpoch}},
+				expr{text: "#AdminEpoch = :oldEpoch", values: map[string]any{":oldEpoch": p.Admin.SessionEpoch}}, changed),
 		)
 	}
 	if len(set) == 0 {
-		return a, nil, nil
+		return a, nil
 	}
 	writes = append(writes,
 		s.update(adminKey(a.PartnerID, a.ID), expr{text: "SET " + strings.Join(set, ", "), values: vals},
 			expr{text: "#SessionEpoch = :e"}, changed),
 		s.audit(a.PartnerID, p.Actor(), "admin.self_updated", "admin/"+a.ID, details, now))
 	if err := s.transact(ctx, writes...); err != nil {
-		return p.Admin, nil, err
+		return p.Admin, err
 	}
-	return a, sess, nil
+	return a, nil
 }
 
 // resetTokenItem is a password-reset link, stored under tokenKey like the

@@ -176,7 +176,10 @@ func (s *Store) ResendInvitation(ctx context.Context, actor portal.Actor, inv po
 	now := s.Now()
 	old := inv.TokenHash
 	inv.TokenHash, inv.ExpiresAt, inv.Delivery = newHash, now.Add(portal.InvitationTTL), portal.Delivery{Status: portal.DeliveryPending}
-	marker, err := s.inviteEmailWrite(inv, expr{}, nil)
+	// The one-pending-invitation marker must be this invitation's (or gone
+	// with its TTL): a newer invitation to the same email keeps the marker.
+	marker, err := s.inviteEmailWrite(inv, expr{text: "attribute_not_exists(PK) OR #InvitationID = :iid", values: map[string]any{":iid": inv.ID}},
+		portal.Errorf(portal.CodeAlreadyExists, "another invitation to %s is pending", inv.Email))
 	if err != nil {
 		return inv, err
 	}
@@ -184,7 +187,7 @@ func (s *Store) ResendInvitation(ctx context.Context, actor portal.Actor, inv po
 		s.update(invitationKey(inv.PartnerID, inv.ID), expr{text: "SET #TokenHash = :new, #ExpiresAt = :exp, #Delivery = :d",
 			values: map[string]any{":new": newHash, ":exp": inv.ExpiresAt, ":d": inv.Delivery}},
 			expr{text: "#Status = :pending AND #TokenHash = :old", values: map[string]any{":pending": portal.InvitationPending, ":old": old}}, errInvitationChanged),
-		s.voidToken(old),
+		s.voidInvitationToken(inv, old),
 		s.tokenWrite(newHash, tokenItem{Kind: string(portal.KindPortalAdmin), State: tokenLive,
 			PartnerID: inv.PartnerID, InvitationID: inv.ID, Email: inv.Email, ExpiresAt: inv.ExpiresAt}),
 		marker,
@@ -193,11 +196,12 @@ func (s *Store) ResendInvitation(ctx context.Context, actor portal.Actor, inv po
 	return inv, err
 }
 
-// voidToken makes a link token answer "replaced or revoked". The condition
-// keeps an update from creating a stray item when the token is gone.
-func (s *Store) voidToken(hash string) write {
-	return s.update(tokenKey(hash), expr{text: "SET #State = :void", values: map[string]any{":void": tokenVoid}},
-		expr{text: "attribute_exists(PK)"}, errInvitationChanged)
+// voidInvitationToken makes a portal invitation's link answer "replaced or
+// revoked". It writes the whole token item, so it works even after the old
+// token's TTL removed it.
+func (s *Store) voidInvitationToken(inv portal.Invitation, hash string) write {
+	return s.voidTokenWrite(hash, tokenItem{Kind: string(portal.KindPortalAdmin), PartnerID: inv.PartnerID,
+		InvitationID: inv.ID, Email: inv.Email, ExpiresAt: inv.ExpiresAt})
 }
 
 // RevokeInvitation withdraws a pending invitation: it is marked revoked and
@@ -213,7 +217,7 @@ func (s *Store) RevokeInvitation(ctx context.Context, actor portal.Actor, inv po
 	return s.transact(ctx,
 		s.update(invitationKey(inv.PartnerID, inv.ID), expr{text: "SET #Status = :revoked", values: map[string]any{":revoked": portal.InvitationRevoked}},
 			expr{text: "#Status = :pending AND #TokenHash = :h", values: map[string]any{":pending": portal.InvitationPending, ":h": inv.TokenHash}}, errInvitationChanged),
-		s.voidToken(inv.TokenHash),
+		s.voidInvitationToken(inv, inv.TokenHash),
 		s.delete(inviteEmailKey(inv.PartnerID, inv.Email), expr{}, nil),
 		s.audit(inv.PartnerID, actor, "invitation.revoked", "invitation/"+inv.ID, map[string]any{"email": inv.Email, "role": inv.Role}, s.Now()),
 	)

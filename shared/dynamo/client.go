@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
 	"partnerportal/shared/awsenv"
@@ -32,7 +34,7 @@ func NewClient(ctx context.Context, o ClientOptions) (*dynamodb.Client, error) {
 	if region == "" {
 		region = "us-east-1"
 	}
-	var opts []func(*dynamodb.Options)
+	opts := []func(*dynamodb.Options){mapThrottling}
 	if o.Counter != nil {
 		opts = append(opts, o.Counter.Attach)
 	}
@@ -51,6 +53,25 @@ func NewClient(ctx context.Context, o ClientOptions) (*dynamodb.Client, error) {
 	// In Lambda the credentials are in the environment; see package awsenv
 	// for why the SDK's config loader is not used.
 	return dynamodb.New(dynamodb.Options{Region: region, Credentials: aws.NewCredentialsCache(awsenv.Credentials{})}, opts...), nil
+}
+
+// mapThrottling turns capacity errors that survive the SDK's own retries
+// into 503 with Retry-After for the client, instead of a 500.
+func mapThrottling(o *dynamodb.Options) {
+	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("mapThrottling",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleInitialize(ctx, in)
+				var api smithy.APIError
+				if err != nil && errors.As(err, &api) {
+					switch api.ErrorCode() {
+					case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded":
+						err = errThrottled
+					}
+				}
+				return out, md, err
+			}), middleware.After)
+	})
 }
 
 // Counter counts DynamoDB round trips per operation name, and the items and

@@ -41,6 +41,18 @@ func (s *Store) tokenWrite(hash string, t tokenItem) write {
 	return s.put(it, expr{text: "attribute_not_exists(PK)"}, portal.Errorf(portal.CodeConflict, "token collision"))
 }
 
+// voidTokenWrite overwrites a link token as void, whether or not its item
+// still exists, so a replaced or revoked link answers 410.
+func (s *Store) voidTokenWrite(hash string, t tokenItem) write {
+	t.State = tokenVoid
+	it, err := marshal(tokenKey(hash), t, nil)
+	if err != nil {
+		return write{err: err}
+	}
+	it[AttrTTL] = ttlAttr(t.ExpiresAt.Add(tokenRetention))
+	return s.put(it, expr{}, nil)
+}
+
 // invitationWrites stores a portal invitation and its link token. The
 // account check makes an invitation to an email that already has an account
 // fail with already_exists.

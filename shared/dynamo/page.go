@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"partnerportal/shared/portal"
 )
@@ -110,6 +112,11 @@ func (s *Store) runQuery(ctx context.Context, q query, limit int, cursor string)
 		in.ConsistentRead = aws.Bool(true)
 	}
 	res, err := s.db.Query(ctx, in)
+	var api smithy.APIError
+	if err != nil && start != nil && errors.As(err, &api) && api.ErrorCode() == "ValidationException" {
+		// A start key the engine refuses came from a crafted cursor.
+		return nil, "", errBadCursor
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -195,8 +202,14 @@ func decodeCursor(c, bind string, q query, pkAttr, skAttr string) (item, error) 
 		return nil, errBadCursor
 	}
 	var m map[string]string
-	if json.Unmarshal(raw, &m) != nil || m[pkAttr] != q.pk || m[attrPK] == "" || m[attrSK] == "" {
+	if json.Unmarshal(raw, &m) != nil || m[pkAttr] != q.pk || m[attrPK] == "" || m[attrSK] == "" || m[skAttr] == "" {
 		return nil, errBadCursor
+	}
+	for _, v := range m {
+		// Key attributes are non-empty and far below DynamoDB's key limits.
+		if v == "" || len(v) > 1024 {
+			return nil, errBadCursor
+		}
 	}
 	sk := m[skAttr]
 	if !strings.HasPrefix(sk, q.prefix) || q.skLow != "" && sk < q.skLow || q.skHigh != "" && sk > q.skHigh {

@@ -60,17 +60,11 @@ func (s *Store) siteAdminWrite(pid string, a SiteAdmin, cond expr, failure error
 	return s.put(it, cond, failure)
 }
 
-// voidToken overwrites a site-administrator link token as void, whatever
+// voidSiteToken overwrites a site-administrator link token as void, whatever
 // state it was in: the link then answers 410. It is a whole-item put because
 // the token may already have expired out of the table.
 func (s *Store) voidSiteToken(pid string, a SiteAdmin) write {
-	it, err := marshal(tokenKey(a.TokenHash), tokenItem{Kind: string(portal.KindSiteAdmin), State: tokenVoid,
-		PartnerID: pid, SiteID: a.SiteID, Email: a.Email, ExpiresAt: a.ExpiresAt}, nil)
-	if err != nil {
-		return write{err: err}
-	}
-	it[AttrTTL] = ttlAttr(a.ExpiresAt.Add(tokenRetention))
-	return s.put(it, expr{}, nil)
+	return s.voidTokenWrite(a.TokenHash, tokenItem{Kind: string(portal.KindSiteAdmin), PartnerID: pid, SiteID: a.SiteID, Email: a.Email, ExpiresAt: a.ExpiresAt})
 }
 
 // InviteSiteAdmin stores an invitation of a.Email to administer site a.SiteID,

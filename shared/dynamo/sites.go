@@ -319,10 +319,21 @@ func (s *Store) DeleteSite(ctx context.Context, pid string, before portal.Site, 
 		return err
 	}
 	if deleted.Children > 0 {
-		return s.PurgeSiteChildren(ctx, pid, deleted.ID)
+		if err := s.PurgeSiteChildren(ctx, pid, deleted.ID); err != nil {
+			return &CleanupError{Err: err}
+		}
 	}
 	return nil
 }
+
+// CleanupError reports that a site is deleted (its credits returned, in one
+// transaction) but removing its notes and administrators failed. The
+// deletion stands; the leftovers are removed by the next DELETE of the site.
+type CleanupError struct{ Err error }
+
+func (e *CleanupError) Error() string { return "site deleted; cleanup of its children failed: " + e.Err.Error() }
+
+func (e *CleanupError) Unwrap() error { return e.Err }
 
 // SetUsage records a site's usage as reported by the platform and adjusts
 // the partner's usage totals in the same transaction. It reads the site,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"time"
@@ -163,8 +164,13 @@ func (s *Store) check(k key, cond expr, failure error) write {
 }
 
 // ErrContention reports a transaction that DynamoDB cancelled because another
-// transaction touched the same items; the caller may re-read and retry.
-var ErrContention = errors.New("dynamo: transaction conflict")
+// transaction touched the same items. Paths that can re-read and retry do
+// (retryMoved); elsewhere it reaches the client as 503 with Retry-After:
+// nothing was applied and the request can be repeated.
+var ErrContention = &portal.Error{Code: portal.CodeUnavailable, Message: "the resource is busy with a concurrent change; nothing was applied, retry shortly", RetryAfter: 1}
+
+// errThrottled is DynamoDB refusing work for capacity; nothing was applied.
+var errThrottled = &portal.Error{Code: portal.CodeUnavailable, Message: "the service is busy; nothing was applied, retry shortly", RetryAfter: 1}
 
 // maxTransactItems is DynamoDB's limit, enforced here because the embedded
 // engine does not.
@@ -208,6 +214,8 @@ func (s *Store) transact(ctx context.Context, writes ...write) error {
 			return portal.Errorf(portal.CodeConflict, "the resource changed; retry")
 		case "TransactionConflict":
 			contention = true
+		case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+			return errThrottled
 		}
 	}
 	if contention || len(reasons) == 0 && strings.Contains(err.Error(), "TransactionConflict") {
@@ -235,18 +243,30 @@ func (s *Store) get(ctx context.Context, k key, v any) (found bool, err error) {
 }
 
 // batchGet reads up to 100 items in one round trip (retrying unprocessed
-// keys), strongly consistent. The result is indexed like keys; absent items
-// are nil.
+// keys with backoff), strongly consistent. The result is indexed like keys;
+// absent items// are nil. A key may appear more than once (DynamoDB refuses duplicates, so
+// each distinct key is asked for once).
 func (s *Store) batchGet(ctx context.Context, keys ...key) ([]item, error) {
 	want := make([]item, 0, len(keys))
+	seen := make(map[key]bool, len(keys))
 	for _, k := range keys {
-		want = append(want, k.av())
+		if !seen[k] {
+			seen[k] = true
+			want = append(want, k.av())
+		}
 	}
 	found := map[key]item{}
 	pending := want
+	delay := 10 * time.Millisecond
 	for attempt := 0; len(pending) > 0; attempt++ {
 		if attempt == 5 {
-			return nil, errors.New("dynamo: batch get left unprocessed keys")
+			return nil, errThrottled
+		}
+		if attempt > 0 {
+			if err := sleepJitter(ctx, delay); err != nil {
+				return nil, err
+			}
+			delay *= 2
 		}
 		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
 			s.table: {Keys: pending, ConsistentRead: aws.Bool(true)},
@@ -277,4 +297,14 @@ func keyOf(it item) key {
 		return ""
 	}
 	return key{str(attrPK), str(attrSK)}
+}
+
+// sleepJitter waits a random time up to max, or until ctx ends.
+func sleepJitter(ctx context.Context, max time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Duration(rand.Int64N(int64(max) + 1))):
+		return nil
+	}
 }

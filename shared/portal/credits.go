@@ -17,7 +17,10 @@ const (
 // LedgerTypes lists every type, for validating filters.
 var LedgerTypes = []LedgerType{LedgerPurchase, LedgerAllocation, LedgerReclaim, LedgerCharge, LedgerSiteDeleted}
 
-// MaxMove is the most credits one operation moves.
+// MaxMove is the most credits one operation of a person or the platform
+// moves (SPEC §4). The system's own movements — a month's charge and the
+// refund of a deleted site — move whatever the site's usage and balance
+// dictate.
 const MaxMove = 1_000_000
 
 // LedgerEntry is an immutable record of one credit movement. Balances are
@@ -60,7 +63,7 @@ type Movement struct {
 // bound applies; a site with no credits makes no entry).
 func (m Movement) Plan() (LedgerEntry, error) {
 	e := LedgerEntry{ID: NewID(m.At), At: m.At, Type: m.Type, Amount: m.Amount, Actor: m.Actor, Note: m.Note, Reference: m.Reference}
-	if m.Amount < 1 || m.Amount > MaxMove && m.Type != LedgerSiteDeleted {
+	if m.Amount < 1 || m.Amount > MaxMove && m.Type != LedgerSiteDeleted && m.Type != LedgerCharge {
 		return e, &Error{Code: CodeValidation, Message: "one or more fields are invalid",
 			Fields: []FieldError{{Field: "amount", Message: "must move 1 to 1000000 credits"}}}
 	}
