@@ -331,7 +331,9 @@ func (s *Store) DeleteSite(ctx context.Context, pid string, before portal.Site, 
 // deletion stands; the leftovers are removed by the next DELETE of the site.
 type CleanupError struct{ Err error }
 
-func (e *CleanupError) Error() string { return "site deleted; cleanup of its children failed: " + e.Err.Error() }
+func (e *CleanupError) Error() string {
+	return "site deleted; cleanup of its children failed: " + e.Err.Error()
+}
 
 func (e *CleanupError) Unwrap() error { return e.Err }
 
