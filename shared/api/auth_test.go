@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"partnerportal/shared/dynamo"
 	"partnerportal/shared/portal"
 	"partnerportal/shared/portaltest"
 )
@@ -182,6 +183,7 @@ func TestPasswordReset(t *testing.T) {
 	if !strings.Contains(env.Mail.Messages(p.MasterEmail)[1].Text, portaltest.PublicURL+"/password-reset/"+first) {
 		t.Fatalf("reset mail lacks the link: %s", env.Mail.Messages(p.MasterEmail)[1].Text)
 	}
+	env.Clock.Advance(dynamo.PasswordResetInterval)
 	wantStatus(t, "second request", env.Do(t, "POST", "/v1/auth/password-reset", map[string]any{"email": p.MasterEmail}), 202, "")
 	link := env.Mail.LinkToken(t, p.MasterEmail)
 
@@ -389,4 +391,32 @@ func TestMasterInvitationActivatesPendingPartner(t *testing.T) {
 		t.Fatalf("partner after activation: %s", got.Body)
 	}
 	login(t, env, "boss@new.example", newPassword)
+}
+
+// TestPasswordResetMailIsThrottled checks repeated reset requests for one
+// account mail at most once per PasswordResetInterval, answering 202 always.
+func TestPasswordResetMailIsThrottled(t *testing.T) {
+	env := portaltest.New(t)
+	p := env.NewPartner(t, "Acme")
+	for i := 0; i < 3; i++ {
+		res := env.Do(t, "POST", "/v1/auth/password-reset", map[string]any{"email": p.MasterEmail})
+		wantStatus(t, "reset request", res, 202, "")
+	}
+	resets := func() int {
+		n := 0
+		for _, m := range env.Mail.Messages(p.MasterEmail) {
+			if strings.Contains(m.Text, "/password-reset/") {
+				n++
+			}
+		}
+		return n
+	}
+	if n := resets(); n != 1 {
+		t.Fatalf("%d reset mails for 3 quick requests, want 1", n)
+	}
+	env.Clock.Advance(dynamo.PasswordResetInterval)
+	wantStatus(t, "reset after the interval", env.Do(t, "POST", "/v1/auth/password-reset", map[string]any{"email": p.MasterEmail}), 202, "")
+	if n := resets(); n != 2 {
+		t.Fatalf("%d reset mails after the interval, want 2", n)
+	}
 }

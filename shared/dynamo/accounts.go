@@ -414,15 +414,23 @@ func (s *Store) StartPasswordReset(ctx context.Context, email, tokenHash string)
 	it[AttrTTL] = ttlAttr(t.ExpiresAt.Add(tokenRetention))
 	err = s.transact(ctx,
 		s.put(it, expr{text: "attribute_not_exists(PK)"}, portal.Errorf(portal.CodeConflict, "token collision")),
-		s.update(accountKey(email), expr{text: "SET #ResetTokenHash = :h", values: map[string]any{":h": tokenHash}},
-			expr{text: "#AdminID = :aid", values: map[string]any{":aid": c.AdminID}}, errStale),
+		s.update(accountKey(email), expr{text: "SET #ResetTokenHash = :h, #ResetRequestedAt = :now", values: map[string]any{":h": tokenHash, ":now": now.Unix()}},
+			expr{text: "#AdminID = :aid AND (attribute_not_exists(#ResetRequestedAt) OR #ResetRequestedAt <= :cutoff)",
+				values: map[string]any{":aid": c.AdminID, ":cutoff": now.Add(-PasswordResetInterval).Unix()}}, errStale),
 		s.audit(c.PartnerID, portal.Actor{Type: portal.ActorAdmin, ID: c.AdminID, Email: email}, "password.reset_requested", "admin/"+c.AdminID, map[string]any{"linkExpiresAt": t.ExpiresAt}, now),
 	)
 	if err == errStale {
-		return false, t.ExpiresAt, nil // the account went away meanwhile
+		// The account went away meanwhile, or a link was mailed less than
+		// PasswordResetInterval ago: mail nothing, answer as always.
+		return false, t.ExpiresAt, nil
 	}
 	return err == nil, t.ExpiresAt, err
 }
+
+// PasswordResetInterval is the least time between two reset mails to one
+// account, so the public reset route cannot be used to flood a mailbox. The
+// route answers 202 either way, revealing nothing.
+const PasswordResetInterval = time.Minute
 
 // PasswordReset is a live reset link.
 type PasswordReset struct {

@@ -46,9 +46,3 @@ func (s *Store) GetIdempotency(ctx context.Context, scope, route, k string) (*Id
 	}
 	return &r, nil
 }
-
-// PutIdempotency stores a response for a request whose change has no
-// transaction of its own to carry the record.
-func (s *Store) PutIdempotency(ctx context.Context, r Idempotency) error {
-	return s.transact(ctx, s.idempotencyWrite(r))
-}

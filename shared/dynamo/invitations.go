@@ -104,23 +104,6 @@ func (s *Store) RecordDelivery(ctx context.Context, pid, iid, tokenHash string, 
 
 var errStale = portal.Errorf(portal.CodeConflict, "stale")
 
-// GetInvitation returns one portal invitation of a partner.
-func (s *Store) GetInvitation(ctx context.Context, pid, iid string) (portal.Invitation, error) {
-	var inv portal.Invitation
-	if !portal.ValidID(iid) {
-		return inv, portal.NotFound("invitation")
-	}
-	found, err := s.get(ctx, invitationKey(pid, iid), &inv)
-	if err != nil {
-		return inv, err
-	}
-	if !found {
-		return inv, portal.NotFound("invitation")
-	}
-	inv.PartnerID = pid
-	return inv, nil
-}
-
 // InvitationView is what an invitation link shows before it is accepted.
 type InvitationView struct {
 	Kind        portal.InvitationKind

@@ -188,8 +188,3 @@ func (s *Store) Authenticate(ctx context.Context, token string, opts AuthOptions
 	}
 	return a, nil
 }
-
-// Logout ends the session with the given hash.
-func (s *Store) Logout(ctx context.Context, sessionHash string) error {
-	return s.transact(ctx, s.delete(sessionKey(sessionHash), expr{}, nil))
-}

@@ -15,7 +15,6 @@ var statusOf = map[portal.Code]int{
 	portal.CodeUnauthenticated:      http.StatusUnauthorized,
 	portal.CodeForbidden:            http.StatusForbidden,
 	portal.CodeNotFound:             http.StatusNotFound,
-	portal.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	portal.CodeConflict:             http.StatusConflict,
 	portal.CodeInsufficientCredits:  http.StatusConflict,
 	portal.CodeLastMaster:           http.StatusConflict,
@@ -56,10 +55,11 @@ type Problem struct {
 const ProblemTypeBase = "https://docs.partner-portal.example/problems/"
 
 // ErrorResponse renders err as problem+json. Errors that are not
-// *portal.Error become a bare 500: internals never reach the body.
+// *portal.Error, and errors whose code is internal or unknown, become a bare
+// 500: internals never reach the body.
 func ErrorResponse(err error) *Response {
 	var e *portal.Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) || e.Code == portal.CodeInternal || statusOf[e.Code] == 0 {
 		e = &portal.Error{Code: portal.CodeInternal, Message: "an internal error occurred; it has been logged"}
 	}
 	status := StatusOf(e.Code)

@@ -185,7 +185,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	routeKey := g.serve(rec, r)
 	g.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
-		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", routeKey),
+		slog.String("method", r.Method), slog.String("route", routeKey),
 		slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 }
 

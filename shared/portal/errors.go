@@ -15,7 +15,6 @@ const (
 	CodeUnauthenticated      Code = "unauthenticated"
 	CodeForbidden            Code = "forbidden"
 	CodeNotFound             Code = "not_found"
-	CodeMethodNotAllowed     Code = "method_not_allowed"
 	CodeConflict             Code = "conflict"
 	CodeInsufficientCredits  Code = "insufficient_credits"
 	CodeLastMaster           Code = "last_master"
