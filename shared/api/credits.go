@@ -166,13 +166,24 @@ func (s *Service) creditSummary(_ context.Context, _ *httpapi.Request, a *dynamo
 	})
 }
 
-// MaxExportRows bounds one CSV export response (Lambda responses are at
-// most 6 MB; a row is a few hundred bytes). When more entries match, the
-// response carries X-Next-Cursor; asking again with ?cursor= continues.
-const MaxExportRows = 10_000
-
-// exportPage is how many entries each Query of an export reads.
-const exportPage = 1000
+// One CSV export response is bounded three ways; when more entries match,
+// it carries X-Next-Cursor and asking again with ?cursor= continues:
+//   - MaxExportRows rows;
+//   - maxExportBytes of estimated CSV, under Lambda's 6 MB response limit
+//     (a row with a 500-character note and long names nears 1 KB);
+//   - maxExportQueries Query calls, so a sparse type filter over a long
+//     ledger cannot run the function into its timeout.
+const (
+	MaxExportRows    = 10_000
+	maxExportBytes   = 4 << 20
+	maxExportQueries = 40
+	// exportPage is how many entries each Query of an export returns.
+	exportPage = 1000
+	// rowBytes estimates one row without its free text (ids, times,
+	// numbers, separators); worstRowBytes adds the longest free text.
+	rowBytes      = 250
+	worstRowBytes = rowBytes + 500 + 100 + 254 + 200
+)
 
 func (s *Service) creditHistory(ctx context.Context, r *httpapi.Request, a *dynamo.Auth) (*httpapi.Response, error) {
 	limit, cursor, err := r.PageParams()
@@ -196,14 +207,20 @@ func (s *Service) creditHistory(ctx context.Context, r *httpapi.Request, a *dyna
 		return httpapi.JSON(http.StatusOK, httpapi.NewList(page.Items, page.Next))
 	}
 	var rows []portal.LedgerEntry
-	for {
+	size := 0
+	for queries := 1; ; queries++ {
 		page, err := s.Store.ListLedger(ctx, pid, f, min(exportPage, MaxExportRows-len(rows)), cursor)
 		if err != nil {
 			return nil, err
 		}
 		rows = append(rows, page.Items...)
+		for _, e := range page.Items {
+			size += rowBytes + len(e.Note) + len(e.SiteName) + len(e.Actor.Email) + len(e.Reference)
+		}
 		cursor = page.Next
-		if cursor == "" || len(rows) >= MaxExportRows {
+		// Stop before a page that could overflow the byte budget.
+		if cursor == "" || len(rows) >= MaxExportRows || queries == maxExportQueries ||
+			size+exportPage*worstRowBytes > maxExportBytes {
 			break
 		}
 	}
