@@ -154,11 +154,7 @@ func ifMatch(r *httpapi.Request, current int64) (int64, error) {
 			return n, nil
 		}
 	}
-	return 0, errPrecondition(current)
-}
-
-func errPrecondition(current int64) error {
-	return portal.Errorf(portal.CodePreconditionFailed, "If-Match does not match the site's current ETag \"%d\"; GET it again and retry", current)
+	return 0, dynamo.ErrStaleETag(current)
 }
 
 func (s *Service) patchSite(ctx context.Context, r *httpapi.Request, a *dynamo.Auth) (*httpapi.Response, error) {

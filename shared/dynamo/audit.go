@@ -32,18 +32,7 @@ func (s *Store) audit(pid string, actor portal.Actor, action, target string, det
 // ListAudit returns a partner's audit log newest first within [from, to).
 func (s *Store) ListAudit(ctx context.Context, pid string, from, to time.Time, limit int, cursor string) (Page[AuditEntry], error) {
 	q := query{pk: auditPK(pid), reverse: true}
-	if !from.IsZero() {
-		q.skLow = ts(from)
-	}
-	if !to.IsZero() {
-		q.skHigh = ts(to)
-	}
-	if q.skHigh == "" && q.skLow != "" {
-		q.skHigh = "~"
-	}
-	if q.skLow == "" && q.skHigh != "" {
-		q.skLow = "0"
-	}
+	q.skLow, q.skHigh = timeRange(from, to)
 	items, next, err := s.runQuery(ctx, q, limit, cursor)
 	if err != nil {
 		return Page[AuditEntry]{}, err

@@ -198,7 +198,7 @@ func (s *Store) UpdateSite(ctx context.Context, pid string, before portal.Site, 
 		}
 		first = false
 		if ifMatch > 0 && before.Version != ifMatch {
-			return errStaleETag(before.Version)
+			return ErrStaleETag(before.Version)
 		}
 		after := before
 		changes := map[string]any{}
@@ -222,7 +222,7 @@ func (s *Store) UpdateSite(ctx context.Context, pid string, before portal.Site, 
 		after.UpdatedAt, after.Version = now, before.Version+1
 		stale := error(errMoved)
 		if ifMatch > 0 {
-			stale = errStaleETag(-1)
+			stale = ErrStaleETag(-1)
 		}
 		var writes []write
 		oldLower, newLower := lowerName(before.Name), lowerName(after.Name)
@@ -247,8 +247,9 @@ func (s *Store) UpdateSite(ctx context.Context, pid string, before portal.Site, 
 	return out, err
 }
 
-// errStaleETag is the 412 of a PATCH whose If-Match is no longer current.
-func errStaleETag(current int64) error {
+// ErrStaleETag is the 412 of a PATCH whose If-Match is not the site's
+// current ETag (current < 0 when it is not known).
+func ErrStaleETag(current int64) error {
 	if current < 0 {
 		return portal.Errorf(portal.CodePreconditionFailed, "the site changed since you read it; GET it again and retry with the new ETag")
 	}
