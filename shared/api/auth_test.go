@@ -148,9 +148,9 @@ func TestPendingAndSuspendedPartnersCannotSignIn(t *testing.T) {
 	plat := []string{"authorization", portaltest.PlatformAuth}
 
 	wantStatus(t, "suspend", env.Do(t, "PATCH", "/v1/platform/partners/"+p.ID, map[string]any{"status": "suspended"}, plat...), 200, "")
-	// Existing sessions stop at once...
-	wantStatus(t, "master session after suspension", env.Do(t, "GET", "/v1/me", nil, portaltest.Bearer(p.MasterToken)...), 401, "unauthenticated")
-	wantStatus(t, "operator session after suspension", env.Do(t, "GET", "/v1/partner", nil, portaltest.Bearer(opTok)...), 401, "unauthenticated")
+	// Existing sessions stop at once (403 while the partner is suspended)...
+	wantStatus(t, "master session after suspension", env.Do(t, "GET", "/v1/me", nil, portaltest.Bearer(p.MasterToken)...), 403, "forbidden")
+	wantStatus(t, "operator session after suspension", env.Do(t, "GET", "/v1/partner", nil, portaltest.Bearer(opTok)...), 403, "forbidden")
 	// ...and nobody signs in (the right password gets 403, a wrong one 401).
 	wantStatus(t, "sign-in while suspended", env.Do(t, "POST", "/v1/auth/login", map[string]any{"email": opEmail, "password": portaltest.Password}), 403, "forbidden")
 	wantStatus(t, "wrong password while suspended", env.Do(t, "POST", "/v1/auth/login", map[string]any{"email": opEmail, "password": "wrong-password!"}), 401, "unauthenticated")

@@ -237,7 +237,7 @@ var cases = map[string][]tcase{
 		{"observer", 200, func(t *testing.T, f *fx) *portaltest.Response { return f.do(t, "GET", "/v1/me", nil, f.observer...) }},
 		{"master", 200, func(t *testing.T, f *fx) *portaltest.Response { return f.do(t, "GET", "/v1/me", nil, f.master...) }},
 		{"no token", 401, func(t *testing.T, f *fx) *portaltest.Response { return f.do(t, "GET", "/v1/me", nil) }},
-		{"suspended partner", 401, func(t *testing.T, f *fx) *portaltest.Response {
+		{"suspended partner", 403, func(t *testing.T, f *fx) *portaltest.Response {
 			p := f.env.NewPartner(t, f.uniq("Suspended"))
 			must(t, "suspending", f.do(t, "PATCH", "/v1/platform/partners/"+p.ID, map[string]any{"status": "suspended"}, platform()...), 200)
 			return f.do(t, "GET", "/v1/me", nil, portaltest.Bearer(p.MasterToken)...)

@@ -142,12 +142,18 @@ func (s *Store) Authenticate(ctx context.Context, token string, opts AuthOptions
 	if err := unmarshal(items[2], &partner); err != nil {
 		return a, err
 	}
-	if sess.PartnerID != pid || sess.AdminID != aid || !now.Before(sess.ExpiresAt) ||
-		sess.AdminEpoch != admin.SessionEpoch || sess.PartnerEpoch != partner.Epoch {
+	if sess.PartnerID != pid || sess.AdminID != aid || !now.Before(sess.ExpiresAt) || sess.AdminEpoch != admin.SessionEpoch {
 		return a, errUnauthenticated
 	}
+	// While the partner is suspended its sessions answer 403 (SPEC §5's
+	// "partner pending or suspended"); suspension also moved the partner's
+	// epoch, so after a restore they are dead (401) and everyone signs in
+	// again.
 	if partner.Status != portal.PartnerActive {
 		return a, portal.Errorf(portal.CodeForbidden, "the partner account is %s", partner.Status)
+	}
+	if sess.PartnerEpoch != partner.Epoch {
+		return a, errUnauthenticated
 	}
 	admin.PartnerID = pid
 	a.Principal = portal.Principal{Admin: admin, Partner: partner.domain(s.rates), SessionID: hash}
