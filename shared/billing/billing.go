@@ -101,10 +101,12 @@ func (j *Job) Run(ctx context.Context, event json.RawMessage) (any, error) {
 // anywhere is safe and the next run continues.
 const stopMargin = 60 * time.Second
 
-// partnersPage and sitesPage size the listing queries.
+// partnersPage and sitesPage size the listing queries. A page of sites is
+// a whole number of charge batches, so that no batch goes out short
+// because its page ended.
 const (
 	partnersPage = 100
-	sitesPage    = 500
+	sitesPage    = 20 * dynamo.ChargeBatchSites
 )
 
 // Bill charges every site of every active partner for month (YYYY-MM).

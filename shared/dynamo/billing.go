@@ -187,7 +187,7 @@ func (s *Store) chargeBatch(ctx context.Context, pid, month string, sites []port
 	}
 	fail := func(idx []int, err error) {
 		for _, i := range idx {
-			out[i], settled[i] = ChargeResult{Site: *sitesOr(cur[i], sites[i]), Pool: -1, Err: err}, true
+			out[i], settled[i] = ChargeResult{Site: *cur[i], Pool: -1, Err: err}, true
 		}
 	}
 	reread := pool < 0
@@ -210,7 +210,7 @@ func (s *Store) chargeBatch(ctx context.Context, pid, month string, sites []port
 		}
 		now := s.Now()
 		var moves []plannedMove
-		var moved, sent []int
+		var sent []int
 		var writes []write
 		items := 0
 		for k, i := range todo {
@@ -239,7 +239,6 @@ func (s *Store) chargeBatch(ctx context.Context, pid, month string, sites []port
 			writes = append(writes, p.writes...)
 			if p.move != nil {
 				moves = append(moves, *p.move)
-				moved = append(moved, i)
 			}
 		}
 		if len(sent) == 0 {
@@ -273,7 +272,7 @@ func (s *Store) chargeBatch(ctx context.Context, pid, month string, sites []port
 			}
 			// A stubborn batch: one transaction per site from here.
 			for _, i := range rest {
-				r, _ := s.chargeBatch(ctx, pid, month, []portal.Site{*sitesOr(cur[i], sites[i])}, -1)
+				r, _ := s.chargeBatch(ctx, pid, month, []portal.Site{*cur[i]}, -1)
 				out[i], settled[i] = r[0], true
 			}
 			break
@@ -287,13 +286,6 @@ func (s *Store) chargeBatch(ctx context.Context, pid, month string, sites []port
 		delay = min(delay*2, moveMaxDelay)
 	}
 	return out, pool
-}
-
-func sitesOr(cur *portal.Site, listed portal.Site) *portal.Site {
-	if cur != nil {
-		return cur
-	}
-	return &listed
 }
 
 // retryableCharge reports a cancelled billing transaction that a re-read
