@@ -23,8 +23,8 @@ type Job struct {
 	PublicURL string
 	Log       *slog.Logger
 	// Concurrency bounds how many partners are billed at once. A partner's
-	// sites are billed one after another: every charge updates the
-	// partner item, so parallel charges of one partner would only conflict.
+	// sites are billed one batch after another: every batch updates the
+	// partner item, so parallel batches of one partner would only conflict.
 	Concurrency int
 }
 
@@ -101,10 +101,12 @@ func (j *Job) Run(ctx context.Context, event json.RawMessage) (any, error) {
 // anywhere is safe and the next run continues.
 const stopMargin = 60 * time.Second
 
-// partnersPage and sitesPage size the listing queries.
+// partnersPage and sitesPage size the listing queries. A page of sites is
+// a whole number of charge batches, so that no batch goes out short
+// because its page ended.
 const (
 	partnersPage = 100
-	sitesPage    = 500
+	sitesPage    = 20 * dynamo.ChargeBatchSites
 )
 
 // Bill charges every site of every active partner for month (YYYY-MM).
@@ -163,7 +165,10 @@ pages:
 	return sum, nil
 }
 
-// billPartner charges one partner's sites in turn, then sends its alerts.
+// billPartner bills one partner's sites page by page, each page in batches
+// of dynamo.ChargeBatchSites sites per transaction (one after another: every
+// batch updates the partner item, so parallel batches would only
+// conflict), then sends its alerts.
 func (j *Job) billPartner(ctx context.Context, month string, p portal.Partner) Summary {
 	start := time.Now()
 	ps := Summary{Partners: 1}
@@ -176,6 +181,7 @@ func (j *Job) billPartner(ctx context.Context, month string, p portal.Partner) S
 	}
 	var unpaid, low []portal.Site
 	pool := p.Credits.Available
+	deadline, hasDeadline := ctx.Deadline()
 	cursor := ""
 	for {
 		page, err := j.Store.BillingSites(ctx, p.ID, sitesPage, cursor)
@@ -184,6 +190,7 @@ func (j *Job) billPartner(ctx context.Context, month string, p portal.Partner) S
 			ps.Failed++
 			break
 		}
+		var todo []portal.Site
 		for _, site := range page.Items {
 			ps.Sites++
 			if charged[site.ID] {
@@ -193,14 +200,16 @@ func (j *Job) billPartner(ctx context.Context, month string, p portal.Partner) S
 				}
 				continue
 			}
-			res, err := j.Store.ChargeSite(ctx, p.ID, month, site, pool)
-			if err != nil {
-				log.ErrorContext(ctx, "billing: charging a site", slog.String("siteId", site.ID), slog.String("error", err.Error()))
+			todo = append(todo, site)
+		}
+		results, next := j.Store.ChargeSites(ctx, p.ID, month, todo, pool)
+		pool = next
+		for k, res := range results {
+			if res.Err != nil {
+				log.ErrorContext(ctx, "billing: charging a site", slog.String("siteId", todo[k].ID), slog.String("error", res.Err.Error()))
 				ps.Failed++
-				pool = -1
 				continue
 			}
-			pool = res.Pool
 			if res.Reactivated {
 				ps.Reactivated++
 			}
@@ -223,6 +232,15 @@ func (j *Job) billPartner(ctx context.Context, month string, p portal.Partner) S
 					ps.Suspended++
 				}
 			}
+		}
+		if page.Next != "" {
+			log.LogAttrs(ctx, slog.LevelInfo, "billing partner", slog.Int("sites", ps.Sites), slog.Int("charged", ps.Charged), slog.Int("failed", ps.Failed))
+		}
+		if hasDeadline && time.Until(deadline) < stopMargin && page.Next != "" {
+			// Stop between pages; every batch is atomic and the next run
+			// continues from the charge markers.
+			ps.Incomplete = true
+			break
 		}
 		if page.Next == "" {
 			break

@@ -58,15 +58,20 @@ func seed(t *testing.T, env *portaltest.Env, pid, name string, devices, credits 
 // sites returns the partner's sites by name, read through the store.
 func sites(t *testing.T, env *portaltest.Env, pid string) map[string]portal.Site {
 	t.Helper()
-	page, err := env.Store.BillingSites(context.Background(), pid, 100, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]portal.Site{}
-	for _, s := range page.Items {
-		out[s.Name] = s
+	cursor := ""
+	for {
+		page, err := env.Store.BillingSites(context.Background(), pid, 500, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range page.Items {
+			out[s.Name] = s
+		}
+		if cursor = page.Next; cursor == "" {
+			return out
+		}
 	}
-	return out
 }
 
 func ledger(t *testing.T, env *portaltest.Env, pid string, typ portal.LedgerType) []portal.LedgerEntry {

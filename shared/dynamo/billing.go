@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"partnerportal/shared/portal"
@@ -14,11 +15,13 @@ import (
 const markerRetention = 400 * 24 * time.Hour
 
 // BillingSites returns a page of a partner's sites from their GSI1 listing
-// partition (never a Scan). Index reads are eventually consistent: every
-// charge conditions on the balance it read, and re-reads the site strongly
-// when that condition fails.
+// partition (never a Scan). Each page is one Query of exactly limit items
+// that continues where the last one stopped, so paging to the end reads
+// every site once (the last page may be empty). Index reads are eventually
+// consistent: every charge conditions on the balance it read, and re-reads
+// the site strongly when that condition fails.
 func (s *Store) BillingSites(ctx context.Context, pid string, limit int, cursor string) (Page[portal.Site], error) {
-	items, next, err := s.runQuery(ctx, query{index: gsi1, pk: sitesIndexPK(pid)}, limit, cursor)
+	items, next, err := s.runQuery(ctx, query{index: gsi1, pk: sitesIndexPK(pid), once: true}, limit, cursor)
 	if err != nil {
 		return Page[portal.Site]{}, err
 	}
@@ -51,7 +54,7 @@ func (s *Store) ChargedSites(ctx context.Context, pid, month string) (map[string
 	out := map[string]bool{}
 	cursor := ""
 	for {
-		items, next, err := s.runQuery(ctx, query{pk: partnerPK(pid), prefix: "CHARGE#" + month + "#"}, 1000, cursor)
+		items, next, err := s.runQuery(ctx, query{pk: partnerPK(pid), prefix: "CHARGE#" + month + "#", once: true}, 1000, cursor)
 		if err != nil {
 			return nil, err
 		}
@@ -69,7 +72,7 @@ func (s *Store) ChargedSites(ctx context.Context, pid, month string) (map[string
 	}
 }
 
-// ChargeOutcome says what ChargeSite did.
+// ChargeOutcome says what the billing did to a site.
 type ChargeOutcome string
 
 // Charge outcomes.
@@ -86,7 +89,7 @@ const (
 	Gone ChargeOutcome = "gone"
 )
 
-// ChargeResult is what ChargeSite did to one site.
+// ChargeResult is what the billing did to one site.
 type ChargeResult struct {
 	Outcome ChargeOutcome
 	// Entry is the charge's ledger entry when Outcome is Charged.
@@ -94,106 +97,314 @@ type ChargeResult struct {
 	// Site is the site after the outcome, priced.
 	Site portal.Site
 	// Pool is the partner's available credits as last read, for the next
-	// charge of the same partner to plan from.
+	// charge of the same partner to plan from (-1: unknown).
 	Pool int64
 	// Suspended and Reactivated report a status change made now.
 	Suspended, Reactivated bool
+	// Err is set (and Outcome empty) when the site was left for the next
+	// run: nothing was written for it.
+	Err error
 }
 
 var errAlreadyCharged = errors.New("dynamo: the site is already charged for the month")
 
-// ChargeSite charges a site's monthly cost for month once, or suspends the
-// site when its credits do not cover the cost. site and pool are the
-// states the caller listed (pool < 0: read it). The charge is one
-// transaction: the month's charge marker (on condition it does not exist:
-// overlapping runs cannot both charge), the movement through
-// movementWrites with the site set active again, the ledger entry and the
-// audit entries.
+// ChargeBatchSites is how many sites one billing transaction takes at most.
+// A charge writes 4 items (charge marker, site, ledger entry, audit entry)
+// and the batch adds one partner update, so 24 charges are 97 items, under
+// DynamoDB's 100. A charge that also reactivates the site writes a fifth
+// item; packing stops at 100 items too, so such a batch leaves its last
+// sites for the next transaction rather than overflow.
+const ChargeBatchSites = 24
+
+// ChargeSite bills one site: ChargeSites for a batch of one. It returns
+// the result's Err as its error.
 func (s *Store) ChargeSite(ctx context.Context, pid, month string, site portal.Site, pool int64) (ChargeResult, error) {
-	var res ChargeResult
-	cur, partnerPool := &site, pool
-	err := s.retryMoved(ctx, func(ctx context.Context) error {
-		if cur == nil || partnerPool < 0 {
-			p, st, charged, err := s.readChargeState(ctx, pid, site.ID, month)
-			if err != nil {
-				return err
-			}
-			if charged {
-				return errAlreadyCharged
-			}
-			cur, partnerPool = st, p.Credits.Available
+	res, _ := s.ChargeSites(ctx, pid, month, []portal.Site{site}, pool)
+	return res[0], res[0].Err
+}
+
+// ChargeSites bills sites of one partner for month (YYYY-MM): each site's
+// monthly cost is charged once, or the site is suspended when its credits
+// do not cover the cost, or reactivated when it costs nothing. sites and
+// pool are the states the caller listed (pool < 0: read everything first).
+//
+// Sites go ChargeBatchSites at a time into one transaction: per charged
+// site its charge marker (on condition that it does not exist, so
+// overlapping runs can never both charge a site for the month), its site
+// update (on condition that its credits are still those read; a suspended
+// site is set active again in the same update), its ledger entry and audit
+// entry, plus for the whole batch ONE partner update carrying the summed
+// deltas, on condition that the pool still holds what was read (a charge
+// does not move the pool, so every entry of the batch records that same,
+// exact, poolBalance). All of it goes through movementsWrites, the
+// ledger's one write path. Suspensions (marker check, site, audit) and
+// reactivations of free sites (site, audit) ride in the same transaction.
+//
+// A cancelled batch (another run charged one of its sites, a site's
+// credits or the pool moved, or DynamoDB reported a conflict) re-reads the
+// batch in one strongly consistent BatchGetItem — partner, sites and their
+// charge markers — settles the sites charged meanwhile as AlreadyCharged
+// and the deleted ones as Gone, and retries the rest, with backoff. A batch
+// that still fails after moveAttempts falls back to one transaction per
+// site, each with its own bounded retries; a site that cannot get through
+// gets Err and is left for the next run. It returns one result per site,
+// in order, and the pool as last known (-1: unknown).
+func (s *Store) ChargeSites(ctx context.Context, pid, month string, sites []portal.Site, pool int64) ([]ChargeResult, int64) {
+	out := make([]ChargeResult, 0, len(sites))
+	for len(sites) > 0 {
+		n := min(len(sites), ChargeBatchSites)
+		var res []ChargeResult
+		res, pool = s.chargeBatch(ctx, pid, month, sites[:n], pool)
+		out = append(out, res...)
+		sites = sites[n:]
+	}
+	return out, pool
+}
+
+// chargeBatch bills at most ChargeBatchSites sites (so that a re-read fits
+// one BatchGetItem) in as few transactions as the item limit allows.
+func (s *Store) chargeBatch(ctx context.Context, pid, month string, sites []portal.Site, pool int64) ([]ChargeResult, int64) {
+	out := make([]ChargeResult, len(sites))
+	cur := make([]*portal.Site, len(sites))
+	settled := make([]bool, len(sites))
+	seen := map[string]bool{}
+	for i := range sites {
+		site := sites[i]
+		cur[i] = &site
+		if seen[site.ID] {
+			out[i], settled[i] = ChargeResult{Site: site, Pool: -1, Err: fmt.Errorf("dynamo: site %s is twice in one billing batch", site.ID)}, true
 		}
-		if cur == nil {
-			res.Outcome = Gone
-			return nil
+		seen[site.ID] = true
+	}
+	unsettled := func() []int {
+		var idx []int
+		for i := range sites {
+			if !settled[i] {
+				idx = append(idx, i)
+			}
 		}
-		before := *cur
+		return idx
+	}
+	fail := func(idx []int, err error) {
+		for _, i := range idx {
+			out[i], settled[i] = ChargeResult{Site: *cur[i], Pool: -1, Err: err}, true
+		}
+	}
+	reread := pool < 0
+	delay := moveBaseDelay
+	for attempt := 0; ; {
+		todo := unsettled()
+		if len(todo) == 0 {
+			break
+		}
+		if reread {
+			var err error
+			if pool, err = s.rereadBatch(ctx, pid, month, todo, cur, out, settled); err != nil {
+				fail(todo, err)
+				break
+			}
+			reread = false
+			if todo = unsettled(); len(todo) == 0 {
+				break
+			}
+		}
 		now := s.Now()
-		res = ChargeResult{Site: before, Pool: partnerPool}
-		cost := s.rates.MonthlyCost(before.Users, before.Devices)
+		var moves []plannedMove
+		var sent []int
 		var writes []write
-		switch {
-		case cost == 0 && before.Status == portal.SiteActive:
-			res.Outcome = Free
-			return nil
-		case cost == 0:
-			res.Outcome, res.Reactivated = Free, true
-			writes = append(writes, s.update(siteKey(pid, before.ID),
-				expr{text: "SET #Status = :active, #SuspendedReason = :none, #UpdatedAt = :now, #Version = #Version + :one",
-					values: map[string]any{":active": portal.SiteActive, ":none": "", ":now": now, ":one": 1}},
-				expr{text: "#Credits = :c AND #Status = :st", values: map[string]any{":c": before.Credits, ":st": before.Status}}, errMoved),
-				s.audit(pid, portal.SystemActor, "site.reactivated", "site/"+before.ID, map[string]any{"month": month, "reason": "no monthly cost"}, now))
-		case before.Credits < cost && before.Status == portal.SiteSuspended && before.SuspendedReason == SuspendedInsufficientCredits:
-			res.Outcome = Unpaid
-			return nil
-		case before.Credits < cost:
-			res.Outcome, res.Suspended = Unpaid, true
-			writes = append(writes,
-				s.check(chargeKey(pid, month, before.ID), expr{text: "attribute_not_exists(PK)"}, errAlreadyCharged),
-				s.update(siteKey(pid, before.ID),
-					expr{text: "SET #Status = :suspended, #SuspendedReason = :reason, #UpdatedAt = :now, #Version = #Version + :one",
-						values: map[string]any{":suspended": portal.SiteSuspended, ":reason": SuspendedInsufficientCredits, ":now": now, ":one": 1}},
-					expr{text: "#Credits = :c AND #Status = :st", values: map[string]any{":c": before.Credits, ":st": before.Status}}, errMoved),
-				s.audit(pid, portal.SystemActor, "site.suspended", "site/"+before.ID,
-					map[string]any{"month": month, "reason": SuspendedInsufficientCredits, "credits": before.Credits, "monthlyCost": cost}, now))
-		default:
-			e, err := portal.Movement{Type: portal.LedgerCharge, Amount: cost, Pool: partnerPool, Site: &before, Actor: portal.SystemActor,
-				Note: fmt.Sprintf("monthly cost: %d devices, %d users", before.Devices, before.Users), Reference: month, At: now}.Plan()
+		items := 0
+		for k, i := range todo {
+			p, err := s.planCharge(pid, month, *cur[i], pool, now.Add(time.Duration(k)))
 			if err != nil {
-				return err
+				fail([]int{i}, err)
+				continue
 			}
-			res.Outcome, res.Entry = Charged, &e
-			marker, err := marshal(chargeKey(pid, month, before.ID), chargeItem{SiteID: before.ID, Month: month, EntryID: e.ID, Amount: cost, At: now}, nil)
-			if err != nil {
-				return err
+			if len(p.writes) == 0 && p.move == nil {
+				out[i], settled[i] = p.res, true
+				continue
 			}
-			marker[AttrTTL] = ttlAttr(now.Add(markerRetention))
-			var sets map[string]any
-			if before.Status != portal.SiteActive {
-				res.Reactivated = true
-				sets = map[string]any{"Status": portal.SiteActive, "SuspendedReason": ""}
+			need := len(p.writes)
+			if p.move != nil {
+				need += 2 // site update and entry
+				if len(moves) == 0 {
+					need++ // the batch's partner update
+				}
 			}
-			lw := s.movementWrites(pid, partnerPool, &before, e, nil)
-			writes = append(writes, s.put(marker, expr{text: "attribute_not_exists(PK)"}, errAlreadyCharged),
-				lw.partner, s.siteMoveWrite(pid, &before, e, sets), lw.entry,
-				s.audit(pid, portal.SystemActor, "credits.charged", "site/"+before.ID, moveDetails(e), now))
-			if res.Reactivated {
-				writes = append(writes, s.audit(pid, portal.SystemActor, "site.reactivated", "site/"+before.ID,
-					map[string]any{"month": month, "entryId": e.ID}, now))
+			if items+need > maxTransactItems {
+				continue // the next transaction takes it
+			}
+			items += need
+			out[i] = p.res
+			sent = append(sent, i)
+			writes = append(writes, p.writes...)
+			if p.move != nil {
+				moves = append(moves, *p.move)
+			}
+		}
+		if len(sent) == 0 {
+			continue
+		}
+		if len(moves) > 0 {
+			bw := s.movementsWrites(pid, pool, moves, nil)
+			writes = append(writes, bw.partner)
+			for j := range moves {
+				writes = append(writes, bw.sites[j], bw.entries[j])
 			}
 		}
 		err := s.transact(ctx, writes...)
-		if errors.Is(err, errMoved) || errors.Is(err, ErrContention) {
-			cur, partnerPool = nil, -1
+		if err == nil {
+			for _, i := range sent {
+				out[i].Pool, settled[i] = pool, true
+				settleSite(&out[i], s.rates)
+			}
+			continue
 		}
-		return err
-	})
-	if errors.Is(err, errAlreadyCharged) {
-		return ChargeResult{Outcome: AlreadyCharged, Site: site, Pool: -1}, nil
+		if !retryableCharge(err) {
+			fail(sent, err)
+			continue
+		}
+		// Someone else moved first: re-read the batch and plan again.
+		if attempt++; attempt == moveAttempts {
+			rest := unsettled()
+			if len(sites) == 1 {
+				fail(rest, errBusy)
+				break
+			}
+			// A stubborn batch: one transaction per site from here.
+			for _, i := range rest {
+				r, _ := s.chargeBatch(ctx, pid, month, []portal.Site{*cur[i]}, -1)
+				out[i], settled[i] = r[0], true
+			}
+			break
+		}
+		reread = true
+		select {
+		case <-ctx.Done():
+			fail(unsettled(), ctx.Err())
+		case <-time.After(time.Duration(rand.Int64N(int64(delay) + 1))):
+		}
+		delay = min(delay*2, moveMaxDelay)
 	}
+	return out, pool
+}
+
+// retryableCharge reports a cancelled billing transaction that a re-read
+// can resolve: a charge marker that exists, a balance or status that
+// moved, or a conflict with another transaction.
+func retryableCharge(err error) bool {
+	return errors.Is(err, errAlreadyCharged) || errors.Is(err, errMoved) || errors.Is(err, ErrContention) || portal.IsCode(err, portal.CodeConflict)
+}
+
+// rereadBatch reads the partner and, for the sites at idx, the site and its
+// charge marker, in one strongly consistent BatchGetItem (at most 1 + 2 ×
+// ChargeBatchSites keys). Sites charged meanwhile settle as AlreadyCharged
+// and deleted ones as Gone; the others get their fresh state in cur. It
+// returns the pool.
+func (s *Store) rereadBatch(ctx context.Context, pid, month string, idx []int, cur []*portal.Site, out []ChargeResult, settled []bool) (int64, error) {
+	keys := []key{partnerKey(pid)}
+	for _, i := range idx {
+		keys = append(keys, siteKey(pid, cur[i].ID), chargeKey(pid, month, cur[i].ID))
+	}
+	items, err := s.batchGet(ctx, keys...)
 	if err != nil {
-		return res, err
+		return -1, err
 	}
+	if items[0] == nil {
+		return -1, portal.NotFound("partner")
+	}
+	p, err := decodePartner(items[0], s.rates)
+	if err != nil {
+		return -1, err
+	}
+	for k, i := range idx {
+		siteIt, marker := items[1+2*k], items[2+2*k]
+		if siteIt == nil {
+			out[i], settled[i] = ChargeResult{Outcome: Gone, Site: *cur[i], Pool: p.Credits.Available}, true
+			continue
+		}
+		site, err := decodeSite(siteIt, s.rates)
+		if err != nil {
+			return -1, err
+		}
+		site.PartnerID = pid
+		cur[i] = &site
+		if marker != nil {
+			out[i], settled[i] = ChargeResult{Outcome: AlreadyCharged, Site: site, Pool: p.Credits.Available}, true
+		}
+	}
+	return p.Credits.Available, nil
+}
+
+// siteCharge is what billing plans for one site: its result if the
+// transaction commits, its ledger movement (a charge), and its other
+// writes.
+type siteCharge struct {
+	res    ChargeResult
+	move   *plannedMove
+	writes []write
+}
+
+// planCharge decides what to do with a site from its state before and the
+// pool: nothing (free and active, or unpaid and already suspended),
+// reactivate, suspend, or charge.
+func (s *Store) planCharge(pid, month string, before portal.Site, pool int64, now time.Time) (siteCharge, error) {
+	p := siteCharge{res: ChargeResult{Site: before, Pool: pool}}
+	cost := s.rates.MonthlyCost(before.Users, before.Devices)
+	switch {
+	case cost == 0 && before.Status == portal.SiteActive:
+		p.res.Outcome = Free
+	case cost == 0:
+		p.res.Outcome, p.res.Reactivated = Free, true
+		p.writes = append(p.writes, s.update(siteKey(pid, before.ID),
+			expr{text: "SET #Status = :active, #SuspendedReason = :none, #UpdatedAt = :now, #Version = #Version + :one",
+				values: map[string]any{":active": portal.SiteActive, ":none": "", ":now": now, ":one": 1}},
+			expr{text: "#Credits = :c AND #Status = :st", values: map[string]any{":c": before.Credits, ":st": before.Status}}, errMoved),
+			s.audit(pid, portal.SystemActor, "site.reactivated", "site/"+before.ID, map[string]any{"month": month, "reason": "no monthly cost"}, now))
+	case before.Credits < cost && before.Status == portal.SiteSuspended && before.SuspendedReason == SuspendedInsufficientCredits:
+		p.res.Outcome = Unpaid
+	case before.Credits < cost:
+		p.res.Outcome, p.res.Suspended = Unpaid, true
+		p.writes = append(p.writes,
+			s.check(chargeKey(pid, month, before.ID), expr{text: "attribute_not_exists(PK)"}, errAlreadyCharged),
+			s.update(siteKey(pid, before.ID),
+				expr{text: "SET #Status = :suspended, #SuspendedReason = :reason, #UpdatedAt = :now, #Version = #Version + :one",
+					values: map[string]any{":suspended": portal.SiteSuspended, ":reason": SuspendedInsufficientCredits, ":now": now, ":one": 1}},
+				expr{text: "#Credits = :c AND #Status = :st", values: map[string]any{":c": before.Credits, ":st": before.Status}}, errMoved),
+			s.audit(pid, portal.SystemActor, "site.suspended", "site/"+before.ID,
+				map[string]any{"month": month, "reason": SuspendedInsufficientCredits, "credits": before.Credits, "monthlyCost": cost}, now))
+	default:
+		// Charges do not move the pool, so each charge of a batch chains
+		// from the same pool (planChain of one, stamped with its own now).
+		es, err := planChain(pool, now, []portal.Movement{{Type: portal.LedgerCharge, Amount: cost, Site: &before, Actor: portal.SystemActor,
+			Note: fmt.Sprintf("monthly cost: %d devices, %d users", before.Devices, before.Users), Reference: month}})
+		if err != nil {
+			return p, err
+		}
+		e := es[0]
+		p.res.Outcome, p.res.Entry = Charged, &e
+		marker, err := marshal(chargeKey(pid, month, before.ID), chargeItem{SiteID: before.ID, Month: month, EntryID: e.ID, Amount: cost, At: now}, nil)
+		if err != nil {
+			return p, err
+		}
+		marker[AttrTTL] = ttlAttr(now.Add(markerRetention))
+		b := before
+		p.move = &plannedMove{entry: e, before: &b}
+		if before.Status != portal.SiteActive {
+			p.res.Reactivated = true
+			p.move.sets = map[string]any{"Status": portal.SiteActive, "SuspendedReason": ""}
+		}
+		p.writes = append(p.writes, s.put(marker, expr{text: "attribute_not_exists(PK)"}, errAlreadyCharged),
+			s.audit(pid, portal.SystemActor, "credits.charged", "site/"+before.ID, moveDetails(e), now))
+		if p.res.Reactivated {
+			p.writes = append(p.writes, s.audit(pid, portal.SystemActor, "site.reactivated", "site/"+before.ID,
+				map[string]any{"month": month, "entryId": e.ID}, now))
+		}
+	}
+	return p, nil
+}
+
+// settleSite turns a committed plan's Site into the site after it.
+func settleSite(res *ChargeResult, r portal.Rates) {
 	after := &res.Site
 	switch {
 	case res.Entry != nil:
@@ -208,32 +419,11 @@ func (s *Store) ChargeSite(ctx context.Context, pid, month string, site portal.S
 	if res.Reactivated {
 		after.Status, after.SuspendedReason = portal.SiteActive, ""
 	}
-	s.rates.Price(after)
-	return res, nil
+	r.Price(after)
 }
 
 // SuspendedInsufficientCredits is the suspendedReason the billing job sets.
 const SuspendedInsufficientCredits = "insufficient_credits"
-
-// readChargeState reads the partner, the site (nil when deleted) and
-// whether the month's charge marker exists, in one strongly consistent
-// round trip.
-func (s *Store) readChargeState(ctx context.Context, pid, sid, month string) (portal.Partner, *portal.Site, bool, error) {
-	items, err := s.batchGet(ctx, partnerKey(pid), siteKey(pid, sid), chargeKey(pid, month, sid))
-	if err != nil {
-		return portal.Partner{}, nil, false, err
-	}
-	if items[0] == nil {
-		return portal.Partner{}, nil, false, portal.NotFound("partner")
-	}
-	p, err := decodePartner(items[0], s.rates)
-	if err != nil || items[1] == nil {
-		return p, nil, items[2] != nil, err
-	}
-	site, err := decodeSite(items[1], s.rates)
-	site.PartnerID = pid
-	return p, &site, items[2] != nil, err
-}
 
 // Alert kinds; each is sent at most once per month and key.
 const (

@@ -13,10 +13,11 @@ import (
 	"partnerportal/shared/portaltest"
 )
 
-// TestConservation races random purchases, allocations, reclaims (through
-// the HTTP handlers, retrying 503 and conflict with the same
-// Idempotency-Key as SPEC allows), monthly charges (the billing store
-// function) and site deletions against one partner, then checks that
+// TestConservation races random purchases, allocations, reclaims and site
+// deletions (through the HTTP handlers, retrying 503 and conflict with the
+// same Idempotency-Key as SPEC allows) and monthly charges (the billing
+// store function, in batches of 1 to 4 sites) against one partner, then
+// checks that
 // purchases = pool + Σ site credits + Σ charges exactly, that no balance
 // ever went negative, that the ledger adds up to the balances, and that
 // every successful request left exactly one entry.
@@ -30,6 +31,7 @@ func TestConservation(t *testing.T) {
 	ctx := context.Background()
 	p := env.NewPartner(t, "Acme")
 	operator, _ := env.NewAdmin(t, p, portal.RoleOperator)
+	admin, _ := env.NewAdmin(t, p, portal.RoleAdmin)
 	plat := []string{"authorization", portaltest.PlatformAuth}
 	if res := env.Do(t, "POST", "/v1/platform/partners/"+p.ID+"/credits", map[string]any{"amount": 2000, "reference": "opening"}, plat...); res.Status != 201 {
 		t.Fatal(res.Body)
@@ -48,12 +50,16 @@ func TestConservation(t *testing.T) {
 	type planned struct {
 		kind   opKind
 		site   portal.Site
+		batch  []portal.Site // charge: the sites of the batch
 		amount int64
 		month  string
 	}
 	plan := make([]planned, ops)
 	for i := range plan {
 		o := planned{site: sites[rng.IntN(len(sites))]}
+		for _, k := range rng.Perm(len(sites))[:1+rng.IntN(4)] {
+			o.batch = append(o.batch, sites[k])
+		}
 		switch r := rng.IntN(100); {
 		case r < 20:
 			o.kind, o.amount = "purchase", int64(1+rng.IntN(300))
@@ -78,7 +84,21 @@ func TestConservation(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outcome, n := perform(t, env, p.ID, o.kind, o.site, o.amount, o.month, fmt.Sprintf("op-%d", i), operator, plat)
+			if o.kind == "charge" {
+				outcomes, n := charge(t, env, p.ID, o.month, o.batch)
+				mu.Lock()
+				defer mu.Unlock()
+				retries += n
+				for _, outcome := range outcomes {
+					if outcome == "" {
+						applied["charge"]++
+					} else {
+						refused["charge:"+outcome]++
+					}
+				}
+				return
+			}
+			outcome, n := perform(t, env, p.ID, o.kind, o.site, o.amount, fmt.Sprintf("op-%d", i), operator, admin, plat)
 			mu.Lock()
 			defer mu.Unlock()
 			retries += n
@@ -90,7 +110,7 @@ func TestConservation(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d concurrent operations: applied %v, refused %v, %d client retries after 503/conflict", ops, applied, refused, retries)
+	t.Logf("%d concurrent operations: applied %v, refused %v, %d client retries after 503/conflict (charges count sites)", ops, applied, refused, retries)
 	for k := range refused {
 		switch k {
 		case "allocation:insufficient_credits", "reclaim:insufficient_credits", "allocation:not_found", "reclaim:not_found",
@@ -184,10 +204,48 @@ func TestConservation(t *testing.T) {
 
 type opKind string
 
+// charge bills a batch of sites from their (stale) seeded states as the
+// billing job does, and runs it again for the sites left busy, as the next
+// run would. It returns "" for each site charged, or the outcome, and how
+// many times it ran again.
+func charge(t *testing.T, env *portaltest.Env, pid, month string, batch []portal.Site) ([]string, int) {
+	out := make([]string, len(batch))
+	todo := make([]int, len(batch))
+	for i := range todo {
+		todo[i] = i
+	}
+	for attempt := 0; attempt < 100; attempt++ {
+		sites := make([]portal.Site, len(todo))
+		for k, i := range todo {
+			sites[k] = batch[i]
+		}
+		results, _ := env.Store.ChargeSites(context.Background(), pid, month, sites, -1)
+		var again []int
+		for k, res := range results {
+			i := todo[k]
+			switch {
+			case portal.IsCode(res.Err, portal.CodeUnavailable):
+				again = append(again, i)
+			case res.Err != nil:
+				t.Errorf("charge: %v", res.Err)
+				out[i] = "error"
+			case res.Outcome == dynamo.Charged:
+				out[i] = ""
+			default:
+				out[i] = string(res.Outcome)
+			}
+		}
+		if todo = again; len(todo) == 0 {
+			return out, attempt
+		}
+	}
+	t.Errorf("charges of %d sites: no outcome after 100 runs", len(todo))
+	return out, 100
+}
+
 // perform runs one operation as a client would and returns "" when it
 // applied, or the reason it did not, and how many times it retried.
-func perform(t *testing.T, env *portaltest.Env, pid string, kind opKind, site portal.Site, amount int64, month, key, token string, plat []string) (string, int) {
-	ctx := context.Background()
+func perform(t *testing.T, env *portaltest.Env, pid string, kind opKind, site portal.Site, amount int64, key, token, admin string, plat []string) (string, int) {
 	for attempt := 0; attempt < 100; attempt++ {
 		switch kind {
 		case "purchase", "allocation", "reclaim":
@@ -209,30 +267,18 @@ func perform(t *testing.T, env *portaltest.Env, pid string, kind opKind, site po
 			}
 			t.Errorf("%s: %d %s", kind, res.Status, res.Body)
 			return "error", attempt
-		case "charge":
-			res, err := env.Store.ChargeSite(ctx, pid, month, site, -1)
-			if portal.IsCode(err, portal.CodeUnavailable) {
-				continue
-			}
-			if err != nil {
-				t.Errorf("charge: %v", err)
-				return "error", attempt
-			}
-			if res.Outcome == dynamo.Charged {
-				return "", attempt
-			}
-			return string(res.Outcome), attempt
 		case "delete":
-			err := env.Store.DeleteSiteForTest(ctx, pid, site.ID, portal.Actor{Type: portal.ActorAdmin, ID: "test"})
+			// The real deletion: DELETE /v1/sites/{id} → Store.DeleteSite.
+			res := env.Do(t, "DELETE", "/v1/sites/"+site.ID, nil, portaltest.Bearer(admin)...)
 			switch {
-			case err == nil:
+			case res.Status == 204:
 				return "", attempt
-			case portal.IsCode(err, portal.CodeUnavailable):
+			case res.Status == 503 || res.Code() == "conflict":
 				continue
-			case portal.IsCode(err, portal.CodeNotFound):
+			case res.Status == 404:
 				return "not_found", attempt
 			}
-			t.Errorf("delete: %v", err)
+			t.Errorf("delete: %d %s", res.Status, res.Body)
 			return "error", attempt
 		}
 	}

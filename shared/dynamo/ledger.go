@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -31,21 +32,86 @@ type ledgerWrites struct {
 // the caller re-reads and plans again.
 var errMoved = portal.Errorf(portal.CodeConflict, "the balances changed concurrently; retry")
 
-// partnerAdds adds more counters to the partner in the same update (e.g.
-// SiteCount when the movement creates or deletes a site), since one
-// transaction may write the partner item only once.
+// movementWrites returns the writes of one movement planned from pool
+// (and from before, the site's state, when the movement has a site the
+// caller does not write itself). partnerAdds adds more counters to the
+// partner in the same update (e.g. SiteCount when the movement creates or
+// deletes a site), since one transaction may write the partner item only
+// once. It is movementsWrites for a batch of one.
 func (s *Store) movementWrites(pid string, pool int64, before *portal.Site, e portal.LedgerEntry, partnerAdds map[string]int64) ledgerWrites {
-	adds := map[string]int64{"Allocated": e.SiteDelta}
-	switch e.Type {
-	case portal.LedgerPurchase:
-		adds["Purchased"] = e.Amount
-	case portal.LedgerCharge:
-		adds["Charged"] = e.Amount
+	bw := s.movementsWrites(pid, pool, []plannedMove{{entry: e, before: before}}, partnerAdds)
+	return ledgerWrites{partner: bw.partner, site: bw.sites[0], entry: bw.entries[0]}
+}
+
+// plannedMove is one movement of a batch: its planned entry, the site
+// state it was planned from (nil when the caller writes the site itself,
+// because it creates or deletes it), and attributes to SET on the site in
+// the same update (one transaction may write an item only once).
+type plannedMove struct {
+	entry  portal.LedgerEntry
+	before *portal.Site
+	sets   map[string]any
+}
+
+// batchWrites are the writes of several movements of one partner that
+// commit in one transaction: one partner update, and per movement its site
+// update (the zero write when the caller writes the site) and its entry.
+type batchWrites struct {
+	partner write
+	sites   []write
+	entries []write
+}
+
+// movementsWrites is the ledger's one write path, for one movement or a
+// batch. The movements must chain: the first planned from pool, each next
+// one from the pool the previous one leaves (planChain does that), so every
+// entry's poolBalance is exact. The partner is written once: the pool is
+// set to the last balance on condition that it still holds pool, and the
+// deltas of all movements are added to the running totals together, so
+// purchases = pool + Σ site credits + Σ charges holds after the
+// transaction exactly as after single movements. Each site update keeps its
+// own exact-credits condition.
+func (s *Store) movementsWrites(pid string, pool int64, moves []plannedMove, partnerAdds map[string]int64) batchWrites {
+	bw := batchWrites{sites: make([]write, len(moves)), entries: make([]write, len(moves))}
+	if len(moves) == 0 {
+		bw.partner = write{err: errors.New("dynamo: a ledger batch without movements")}
+		return bw
+	}
+	adds := map[string]int64{"Allocated": 0}
+	newPool, at := pool, time.Time{}
+	for i, m := range moves {
+		e := m.entry
+		if e.PoolBalance != newPool+e.PoolDelta {
+			bw.partner = write{err: fmt.Errorf("dynamo: ledger entry %d of the batch does not chain from pool %d: %+v", i, newPool, e)}
+			return bw
+		}
+		newPool = e.PoolBalance
+		at = maxTime(at, e.At)
+		adds["Allocated"] += e.SiteDelta
+		switch e.Type {
+		case portal.LedgerPurchase:
+			adds["Purchased"] += e.Amount
+		case portal.LedgerCharge:
+			adds["Charged"] += e.Amount
+		}
+		if m.before != nil {
+			bw.sites[i] = s.siteMoveWrite(pid, m.before, e, m.sets)
+		}
+		extra := map[string]string{}
+		if e.SiteID != "" {
+			extra[attrGSI1PK] = siteLedgerPK(pid, e.SiteID)
+			extra[attrGSI1SK] = ts(e.At) + "#" + e.ID
+		}
+		if it, err := marshal(ledgerKey(pid, e.At, e.ID), e, extra); err != nil {
+			bw.entries[i] = write{err: err}
+		} else {
+			bw.entries[i] = s.put(it, expr{text: "attribute_not_exists(PK)"}, nil)
+		}
 	}
 	for k, v := range partnerAdds {
 		adds[k] += v
 	}
-	values := map[string]any{":newPool": e.PoolBalance, ":now": e.At}
+	values := map[string]any{":newPool": newPool, ":now": at}
 	names := make([]string, 0, len(adds))
 	for k := range adds {
 		names = append(names, k)
@@ -56,25 +122,35 @@ func (s *Store) movementWrites(pid string, pool int64, before *portal.Site, e po
 		clauses[i] = "#" + k + " :add" + k
 		values[":add"+k] = adds[k]
 	}
-	var lw ledgerWrites
-	lw.partner = s.update(partnerKey(pid),
+	bw.partner = s.update(partnerKey(pid),
 		expr{text: "SET #Available = :newPool, #UpdatedAt = :now ADD " + strings.Join(clauses, ", "), values: values},
 		expr{text: "#Available = :oldPool", values: map[string]any{":oldPool": pool}}, errMoved)
-	if before != nil {
-		lw.site = s.siteMoveWrite(pid, before, e, nil)
+	return bw
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
 	}
-	extra := map[string]string{}
-	if e.SiteID != "" {
-		extra[attrGSI1PK] = siteLedgerPK(pid, e.SiteID)
-		extra[attrGSI1SK] = ts(e.At) + "#" + e.ID
+	return a
+}
+
+// planChain plans movements of one partner that commit in one
+// transaction: each from the pool the previous one leaves, so their
+// poolBalance values are the running balances. Entry i is stamped i
+// nanoseconds after at, so the ledger's time order is the order of those
+// running balances.
+func planChain(pool int64, at time.Time, ms []portal.Movement) ([]portal.LedgerEntry, error) {
+	out := make([]portal.LedgerEntry, len(ms))
+	for i, m := range ms {
+		m.Pool, m.At = pool, at.Add(time.Duration(i))
+		e, err := m.Plan()
+		if err != nil {
+			return nil, err
+		}
+		out[i], pool = e, e.PoolBalance
 	}
-	it, err := marshal(ledgerKey(pid, e.At, e.ID), e, extra)
-	if err != nil {
-		lw.entry = write{err: err}
-	} else {
-		lw.entry = s.put(it, expr{text: "attribute_not_exists(PK)"}, nil)
-	}
-	return lw
+	return out, nil
 }
 
 // siteMoveWrite sets the site's credits to the entry's balance on condition

@@ -40,6 +40,12 @@ type query struct {
 	// bind names the filter, so that a cursor only continues the listing
 	// (and the filter) it came from.
 	bind string
+	// once asks DynamoDB for exactly limit items and continues from its
+	// LastEvaluatedKey, instead of reading one item more to learn whether
+	// a next page exists: internal listings that page to the end (billing)
+	// then read every item once, at the price of a last page that may be
+	// empty. Unfiltered queries only.
+	once bool
 }
 
 // filteredScanFactor bounds what one filtered page reads: at most
@@ -94,6 +100,9 @@ func (s *Store) runQuery(ctx context.Context, q query, limit int, cursor string)
 		return nil, "", err
 	}
 	n := limit + 1
+	if q.once && q.match == nil {
+		n = limit
+	}
 	if q.match != nil {
 		n = min(filteredScanFactor*n, maxPageScan)
 	}

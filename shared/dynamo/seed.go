@@ -77,3 +77,74 @@ func (s *Store) SeedUsage(ctx context.Context, pid, sid string, users, devices i
 		s.update(partnerKey(pid), expr{text: "ADD #TotalUsers :du, #TotalDevices :dd",
 			values: map[string]any{":du": users - site.Users, ":dd": devices - site.Devices}}, expr{}, nil))
 }
+
+// Allocation is credits to move from the pool to one site.
+type Allocation struct {
+	SiteID string
+	Amount int64
+}
+
+// allocationBatch is how many allocations SeedAllocations puts in one
+// transaction: site, entry and audit entry each, plus the partner update.
+const allocationBatch = (maxTransactItems - 1) / 3
+
+// SeedAllocations allocates credits to many existing sites of a partner
+// through the ledger, 33 sites per transaction: for load tests and demo
+// data whose sites were bulk-loaded (BulkLoadSites refuses credits). Each
+// transaction reads the partner and its sites strongly (one BatchGetItem),
+// plans the allocations as a chain from the pool, and writes them through
+// movementsWrites under the usual exact-balance conditions, with an audit
+// entry each; a concurrent change makes it read and plan again (bounded).
+// The API allocates one site per request.
+func (s *Store) SeedAllocations(ctx context.Context, pid string, allocs []Allocation, actor portal.Actor) error {
+	for len(allocs) > 0 {
+		batch := allocs[:min(len(allocs), allocationBatch)]
+		allocs = allocs[len(batch):]
+		err := s.retryMoved(ctx, func(ctx context.Context) error {
+			keys := []key{partnerKey(pid)}
+			for _, a := range batch {
+				keys = append(keys, siteKey(pid, a.SiteID))
+			}
+			items, err := s.batchGet(ctx, keys...)
+			if err != nil {
+				return err
+			}
+			if items[0] == nil {
+				return portal.NotFound("partner")
+			}
+			p, err := decodePartner(items[0], s.rates)
+			if err != nil {
+				return err
+			}
+			ms := make([]portal.Movement, len(batch))
+			for i, a := range batch {
+				if items[1+i] == nil {
+					return errSiteNotFound
+				}
+				site, err := decodeSite(items[1+i], s.rates)
+				if err != nil {
+					return err
+				}
+				ms[i] = portal.Movement{Type: portal.LedgerAllocation, Amount: a.Amount, Site: &site, Actor: actor, Note: "initial credits"}
+			}
+			es, err := planChain(p.Credits.Available, s.Now(), ms)
+			if err != nil {
+				return err
+			}
+			moves := make([]plannedMove, len(es))
+			for i, e := range es {
+				moves[i] = plannedMove{entry: e, before: ms[i].Site}
+			}
+			bw := s.movementsWrites(pid, p.Credits.Available, moves, nil)
+			writes := []write{bw.partner}
+			for i, e := range es {
+				writes = append(writes, bw.sites[i], bw.entries[i], s.audit(pid, actor, auditAction(e.Type), moveTarget(pid, e), moveDetails(e), e.At))
+			}
+			return s.transact(ctx, writes...)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
