@@ -403,3 +403,24 @@ func TestMonthOf(t *testing.T) {
 		}
 	}
 }
+
+// TestBillingSuspensionAlertPerSite checks every site suspended in a month
+// gets its email that month, even when another site's suspension was
+// already mailed earlier in the month, and none is mailed twice.
+func TestBillingSuspensionAlertPerSite(t *testing.T) {
+	env := portaltest.New(t)
+	job := newJob(env)
+	p := env.NewPartner(t, "Acme")
+	seed(t, env, p.ID, "Broke A", 5, 0)
+	run(t, job, "2026-12-01T00:15:00Z")
+	seed(t, env, p.ID, "Broke B", 5, 0)
+	sum := run(t, job, "2026-12-11T00:15:00Z")
+	if sum.Suspended != 1 || sum.AlertsSent != 1 {
+		t.Errorf("second run = %+v, want B suspended and mailed", sum)
+	}
+	run(t, job, "2026-12-12T00:15:00Z")
+	got := alerts(env, p.MasterEmail)
+	if len(got) != 2 || !strings.Contains(got[0].Text, "Broke A") || strings.Contains(got[1].Text, "Broke A") || !strings.Contains(got[1].Text, "Broke B") {
+		t.Fatalf("suspension mails = %d: %v", len(got), subjects(env, p.MasterEmail))
+	}
+}

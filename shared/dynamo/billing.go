@@ -445,40 +445,92 @@ type alertItem struct {
 // back (the run died between claiming and settling) may be taken over.
 const alertClaimTimeout = 15 * time.Minute
 
-// ClaimAlert takes the right to send one alert (kind, month, and site or
-// "" for a partner-wide alert). It succeeds once per key, again after a
-// failed send, or when an earlier claimant went silent for 15 minutes; so
-// overlapping runs never both mail, and a crash loses no alert for long.
-func (s *Store) ClaimAlert(ctx context.Context, pid, kind, month, sid string) (bool, error) {
+// ClaimAlerts takes the right to send one alert per site (kind, month):
+// each site's alert goes out once a month, again after a failed send, or
+// when an earlier claimant went silent for 15 minutes; so overlapping runs
+// never both mail and a crash loses no alert for long. It reads the month's
+// existing claims with one Query, then claims the free ones up to 100 per
+// transaction (one conditioned put each); a chunk that loses a race falls
+// back to claiming its sites one by one. It returns the claimed site ids.
+func (s *Store) ClaimAlerts(ctx context.Context, pid, kind, month string, sids []string) ([]string, error) {
 	now := s.Now()
-	it, err := marshal(alertKey(pid, kind, month, sid), alertItem{Kind: kind, Month: month, SiteID: sid, State: "sending", ClaimedAt: ts(now)}, nil)
+	stale := ts(now.Add(-alertClaimTimeout))
+	taken := map[string]bool{}
+	err := s.queryAll(ctx, query{pk: partnerPK(pid), prefix: "ALERT#" + kind + "#" + month + "#"}, 1000, func(it item) error {
+		var a alertItem
+		if err := unmarshal(it, &a); err != nil {
+			return err
+		}
+		taken[a.SiteID] = a.State == "sent" || a.State == "sending" && a.ClaimedAt >= stale
+		return nil
+	})
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	it[AttrTTL] = ttlAttr(now.Add(markerRetention))
-	taken := errors.New("claimed")
-	err = s.transact(ctx, s.put(it, expr{
-		text:   "attribute_not_exists(PK) OR #State = :failed OR (#State = :sending AND #ClaimedAt < :stale)",
-		values: map[string]any{":failed": "failed", ":sending": "sending", ":stale": ts(now.Add(-alertClaimTimeout))},
-	}, taken))
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, taken), errors.Is(err, ErrContention):
-		return false, nil
+	var free []string
+	for _, sid := range sids {
+		if !taken[sid] {
+			free = append(free, sid)
+		}
 	}
-	return false, err
+	lost := errors.New("claimed")
+	claim := func(sid string) write {
+		it, err := marshal(alertKey(pid, kind, month, sid), alertItem{Kind: kind, Month: month, SiteID: sid, State: "sending", ClaimedAt: ts(now)}, nil)
+		if err != nil {
+			return write{err: err}
+		}
+		it[AttrTTL] = ttlAttr(now.Add(markerRetention))
+		return s.put(it, expr{
+			text:   "attribute_not_exists(PK) OR #State = :failed OR (#State = :sending AND #ClaimedAt < :stale)",
+			values: map[string]any{":failed": "failed", ":sending": "sending", ":stale": stale},
+		}, lost)
+	}
+	var claimed []string
+	for start := 0; start < len(free); start += maxTransactItems {
+		chunk := free[start:min(start+maxTransactItems, len(free))]
+		writes := make([]write, len(chunk))
+		for i, sid := range chunk {
+			writes[i] = claim(sid)
+		}
+		err := s.transact(ctx, writes...)
+		if err == nil {
+			claimed = append(claimed, chunk...)
+			continue
+		}
+		if !errors.Is(err, lost) && !errors.Is(err, ErrContention) {
+			return claimed, err
+		}
+		for _, sid := range chunk {
+			switch err := s.transact(ctx, claim(sid)); {
+			case err == nil:
+				claimed = append(claimed, sid)
+			case errors.Is(err, lost), errors.Is(err, ErrContention):
+			default:
+				return claimed, err
+			}
+		}
+	}
+	return claimed, nil
 }
 
-// SettleAlert records whether a claimed alert was sent; a failed one can
-// be claimed again by the next run.
-func (s *Store) SettleAlert(ctx context.Context, pid, kind, month, sid string, sent bool) error {
+// SettleAlerts records whether the claimed alerts were sent, up to 100 per
+// transaction; failed ones can be claimed again by the next run.
+func (s *Store) SettleAlerts(ctx context.Context, pid, kind, month string, sids []string, sent bool) error {
 	state := "sent"
 	if !sent {
 		state = "failed"
 	}
-	return s.transact(ctx, s.update(alertKey(pid, kind, month, sid),
-		expr{text: "SET #State = :st", values: map[string]any{":st": state}}, expr{}, nil))
+	for start := 0; start < len(sids); start += maxTransactItems {
+		chunk := sids[start:min(start+maxTransactItems, len(sids))]
+		writes := make([]write, len(chunk))
+		for i, sid := range chunk {
+			writes[i] = s.update(alertKey(pid, kind, month, sid), expr{text: "SET #State = :st", values: map[string]any{":st": state}}, expr{}, nil)
+		}
+		if err := s.transact(ctx, writes...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AlertRecipients returns the emails of a partner's admins and masters,
