@@ -188,9 +188,6 @@ func TestPartnersCLI(t *testing.T) {
 	if code, _, _ := cli("partners", "get"); code != 2 {
 		t.Errorf("get without id: exit %d, want 2", code)
 	}
-	if code, _, errOut := cli("credits", "purchase"); code != 1 || !strings.Contains(errOut, "not available yet") {
-		t.Errorf("credits: %d %s", code, errOut)
-	}
 }
 
 // TestRemoteEndpointNeedsCredentials refuses to sign with dummy credentials
