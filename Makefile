@@ -23,7 +23,7 @@ help:
 	@echo "make test    go test ./..."
 	@echo "make serve   run the local API (go run ./cmd/portal serve)"
 	@echo "make ci      run .ci/run (what CI runs)"
-	@echo "make bench   per-route cost report (not written yet)"
+	@echo "make bench   per-route DynamoDB use and AWS cost, as a markdown table"
 
 build: $(addprefix $(BIN)/,$(addsuffix /bootstrap,$(FUNCTIONS)))
 
@@ -55,10 +55,18 @@ serve:
 ci:
 	bash .ci/run
 
-# Placeholder: the per-route cost report (round trips, items, capacity
-# units, cost per million requests) is added by the benchmark work.
+# The per-route cost report: BenchmarkRoutes (shared/api) runs every
+# template route BENCHTIME times over a populated partner and reports round
+# trips, items read and written, capacity units and the AWS cost of a
+# million requests; cmd/benchtable prints it as a markdown table (the one in
+# docs/performance.md).
+BENCHTIME ?= 20x
 bench:
-	@echo "make bench: not implemented yet"
+	@mkdir -p $(BIN)
+	$(GO) test ./shared/api -run '^$$' -bench BenchmarkRoutes -benchtime $(BENCHTIME) -count 1 > $(BIN)/bench.txt || { cat $(BIN)/bench.txt; exit 1; }
+	@cat $(BIN)/bench.txt
+	@echo
+	@$(GO) run ./cmd/benchtable < $(BIN)/bench.txt
 
 clean:
 	rm -rf $(BIN) .aws-sam
