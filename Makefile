@@ -15,7 +15,7 @@ GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags="-s -w"
 FUNCTIONS := accounts billing credits platform public sites
 LOGICAL_IDS := AccountsFunction BillingFunction CreditsFunction PlatformFunction PublicFunction SitesFunction
 
-.PHONY: help build test serve ci sizes bench clean $(addprefix build-,$(LOGICAL_IDS))
+.PHONY: help build test serve ci sizes bench coldstart clean $(addprefix build-,$(LOGICAL_IDS))
 
 help:
 	@echo "make build   build every bootstrap into $(BIN)/<name>/bootstrap (linux/arm64)"
@@ -24,6 +24,7 @@ help:
 	@echo "make serve   run the local API (go run ./cmd/portal serve)"
 	@echo "make ci      run .ci/run (what CI runs)"
 	@echo "make bench   per-route DynamoDB use and AWS cost, as a markdown table"
+	@echo "make coldstart  cold start of each function vs a hello-world Lambda (medians)"
 
 build: $(addprefix $(BIN)/,$(addsuffix /bootstrap,$(FUNCTIONS)))
 
@@ -67,6 +68,14 @@ bench:
 	@cat $(BIN)/bench.txt
 	@echo
 	@$(GO) run ./cmd/benchtable < $(BIN)/bench.txt
+
+# Cold start of every function against a hello-world aws-lambda-go binary,
+# each under aws-lambda-rie (e2e/coldstart_test.go): medians of
+# COLDSTART_RUNS runs and their ratios. A measurement: it fails only when a
+# function does not answer its first invocation.
+COLDSTART_RUNS ?= 15
+coldstart:
+	COLDSTART_RUNS=$(COLDSTART_RUNS) $(GO) test ./e2e -run '^TestColdStart$$' -count 1 -v
 
 clean:
 	rm -rf $(BIN) .aws-sam
