@@ -238,9 +238,16 @@ func (s *Store) get(ctx context.Context, k key, v any) (found bool, err error) {
 // keys), strongly consistent. The result is indexed like keys; absent items
 // are nil.
 func (s *Store) batchGet(ctx context.Context, keys ...key) ([]item, error) {
+	// DynamoDB refuses a batch that names a key twice ("Provided list of
+	// item keys contains duplicates"; the embedded engine does not): ask
+	// once, answer every position.
 	want := make([]item, 0, len(keys))
+	asked := map[key]bool{}
 	for _, k := range keys {
-		want = append(want, k.av())
+		if !asked[k] {
+			asked[k] = true
+			want = append(want, k.av())
+		}
 	}
 	found := map[key]item{}
 	pending := want
