@@ -15,7 +15,7 @@ GOFLAGS_BUILD := -trimpath -tags lambda.norpc -ldflags="-s -w"
 FUNCTIONS := accounts billing credits platform public sites
 LOGICAL_IDS := AccountsFunction BillingFunction CreditsFunction PlatformFunction PublicFunction SitesFunction
 
-.PHONY: help build test serve ci sizes bench clean $(addprefix build-,$(LOGICAL_IDS))
+.PHONY: help build test serve ci sizes bench coldstart clean $(addprefix build-,$(LOGICAL_IDS))
 
 help:
 	@echo "make build   build every bootstrap into $(BIN)/<name>/bootstrap (linux/arm64)"
@@ -23,7 +23,8 @@ help:
 	@echo "make test    go test ./..."
 	@echo "make serve   run the local API (go run ./cmd/portal serve)"
 	@echo "make ci      run .ci/run (what CI runs)"
-	@echo "make bench   per-route cost report (not written yet)"
+	@echo "make bench   per-route DynamoDB use and AWS cost, as a markdown table"
+	@echo "make coldstart  cold start of each function vs a hello-world Lambda (medians)"
 
 build: $(addprefix $(BIN)/,$(addsuffix /bootstrap,$(FUNCTIONS)))
 
@@ -55,10 +56,26 @@ serve:
 ci:
 	bash .ci/run
 
-# Placeholder: the per-route cost report (round trips, items, capacity
-# units, cost per million requests) is added by the benchmark work.
+# The per-route cost report: BenchmarkRoutes (shared/api) runs every
+# template route BENCHTIME times over a populated partner and reports round
+# trips, items read and written, capacity units and the AWS cost of a
+# million requests; cmd/benchtable prints it as a markdown table (the one in
+# docs/performance.md).
+BENCHTIME ?= 20x
 bench:
-	@echo "make bench: not implemented yet"
+	@mkdir -p $(BIN)
+	$(GO) test ./shared/api -run '^$$' -bench BenchmarkRoutes -benchtime $(BENCHTIME) -count 1 > $(BIN)/bench.txt || { cat $(BIN)/bench.txt; exit 1; }
+	@cat $(BIN)/bench.txt
+	@echo
+	@$(GO) run ./cmd/benchtable < $(BIN)/bench.txt
+
+# Cold start of every function against a hello-world aws-lambda-go binary,
+# each under aws-lambda-rie (e2e/coldstart_test.go): medians of
+# COLDSTART_RUNS runs and their ratios. A measurement: it fails only when a
+# function does not answer its first invocation.
+COLDSTART_RUNS ?= 15
+coldstart:
+	COLDSTART_RUNS=$(COLDSTART_RUNS) $(GO) test ./e2e -run '^TestColdStart$$' -count 1 -v
 
 clean:
 	rm -rf $(BIN) .aws-sam

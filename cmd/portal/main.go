@@ -4,6 +4,7 @@
 //	portal serve       the whole API on http://127.0.0.1:3000, no AWS needed
 //	portal dynamodb    the embedded DynamoDB engine alone, for SAM CLI
 //	portal partners …  platform routes, signed with AWS SigV4
+//	portal credits purchase, portal usage set   likewise
 //
 // Run `portal help` for the flags.
 package main
@@ -20,9 +21,7 @@ import (
 	"syscall"
 )
 
-// command is one subcommand. Platform commands for other resources
-// (`credits purchase`, `usage set`) are added to this table as their routes
-// land.
+// command is one subcommand.
 type command struct {
 	name    string
 	summary string
@@ -34,8 +33,8 @@ func commands() []command {
 		{"serve", "run the whole API locally (functions routed as template.yaml routes them)", runServe},
 		{"dynamodb", "serve the embedded DynamoDB engine alone (for sam local)", runDynamoDB},
 		{"partners", "platform: create, list, get, suspend, restore partners; invite a master", runPartners},
-		{"credits", "platform: sell credits to a partner (credits purchase)", notYet("credits purchase", "POST /v1/platform/partners/{partnerId}/credits")},
-		{"usage", "platform: report a site's users and devices (usage set)", notYet("usage set", "PUT /v1/platform/partners/{partnerId}/sites/{siteId}/usage")},
+		{"credits", "platform: sell credits to a partner (credits purchase)", runCredits},
+		{"usage", "platform: report a site's users and devices (usage set)", runUsage},
 	}
 }
 
@@ -87,12 +86,6 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run `portal <command> -h` for a command's flags.")
-}
-
-func notYet(name, route string) func(context.Context, []string, io.Writer, io.Writer) error {
-	return func(context.Context, []string, io.Writer, io.Writer) error {
-		return fmt.Errorf("`portal %s` (%s) is not available yet", name, route)
-	}
 }
 
 // newLogger writes text logs to stderr.

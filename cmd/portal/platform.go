@@ -217,7 +217,7 @@ func runPartners(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if action != "create" && action != "list" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		id, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if id == "" && fs.NArg() > 0 {

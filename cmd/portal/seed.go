@@ -18,40 +18,138 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"partnerportal/shared/api"
 )
 
 const (
 	demoPartnerName = "Demo Partner"
 	demoMasterEmail = "master@demo-partner.example"
+	// demoReference is the demo purchase's reference. A purchase is unique
+	// per partner and reference, so a second --seed replays the first one
+	// instead of buying again.
+	demoReference = "demo-seed"
+	// demoCredits is what the demo partner buys: enough for the demo sites'
+	// allocations with a pool left over to allocate by hand.
+	demoCredits = 25_000
+	// demoSites is how many customer sites the demo partner gets.
+	demoSites = 30
 )
 
-// seedDemo makes sure a demo partner exists, through the platform routes
-// like any platform client, and returns a fresh master invitation link read
-// from the outbox. Run again, it reuses the partner: while it is pending it
-// gets a new master invitation.
-func seedDemo(ctx context.Context, baseURL, outbox string) (string, error) {
+// seedResult is what --seed did and what to tell the user.
+type seedResult struct {
+	PartnerID string
+	// Status is the demo partner's status after seeding.
+	Status string
+	// Link is a fresh master invitation link, while the partner is pending.
+	Link string
+	// SitesCreated is how many sites this run created (0 when the partner
+	// already had sites).
+	SitesCreated int
+	SiteCount    int
+	// Available is the partner's pool after seeding.
+	Available int64
+}
+
+// seedDemo makes sure a demo partner exists with credits and a few dozen
+// customer sites. The partner and its credits go through the platform
+// routes like any platform client (so the purchase is a real ledger entry
+// and mail goes to the outbox); the sites, their usage and notes go
+// through svc.SeedDemoSites on the running server's store, since only an
+// administrator of an active partner could create them over HTTP.
+//
+// Run again, it duplicates nothing: the partner is found by name, the
+// purchase replays by its reference, and sites are created only when the
+// partner has none. While the partner is pending each run returns a fresh
+// master invitation link (read from the outbox); once the master has
+// accepted it, Status says so and there is no link: sign in instead.
+func seedDemo(ctx context.Context, baseURL, outbox string, svc *api.Service) (seedResult, error) {
 	c := &platformClient{endpoint: baseURL, region: "us-east-1", creds: dummyCredentials, http: &http.Client{Timeout: 30 * time.Second}}
 	c.signer = newSigner()
+	var res seedResult
 	existing, err := findPartner(ctx, c, demoPartnerName)
 	if err != nil {
-		return "", err
+		return res, err
 	}
 	since := time.Now().Add(-time.Second)
+	needLink := false
 	switch {
 	case existing == nil:
-		if _, err := c.do(ctx, http.MethodPost, "/v1/platform/partners",
-			map[string]string{"name": demoPartnerName, "country": "FR", "masterEmail": demoMasterEmail}, nil); err != nil {
-			return "", err
+		raw, err := c.do(ctx, http.MethodPost, "/v1/platform/partners",
+			map[string]string{"name": demoPartnerName, "country": "FR", "masterEmail": demoMasterEmail}, nil)
+		if err != nil {
+			return res, err
 		}
+		var created struct{ Partner partnerSummary }
+		if err := json.Unmarshal(raw, &created); err != nil {
+			return res, err
+		}
+		existing = &created.Partner
+		needLink = true
 	case existing.Status == "pending":
 		if _, err := c.do(ctx, http.MethodPost, "/v1/platform/partners/"+existing.ID+"/master-invitation",
 			map[string]string{"email": demoMasterEmail}, nil); err != nil {
-			return "", err
+			return res, err
 		}
-	default:
-		return "", fmt.Errorf("the demo partner %s is already %s; sign in as %s", existing.ID, existing.Status, demoMasterEmail)
+		needLink = true
 	}
-	return outboxLink(outbox, demoMasterEmail, since)
+	res.PartnerID = existing.ID
+	_, err = c.do(ctx, http.MethodPost, "/v1/platform/partners/"+existing.ID+"/credits",
+		map[string]any{"amount": demoCredits, "reference": demoReference}, nil)
+	var ae *apiError
+	if err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusConflict) {
+		// 409 means an earlier seed bought another amount under the same
+		// reference: bought already, so nothing to do.
+		return res, fmt.Errorf("buying the demo credits: %w", err)
+	}
+	p, err := getPartner(ctx, c, existing.ID)
+	if err != nil {
+		return res, err
+	}
+	if p.SiteCount == 0 {
+		if err := svc.SeedDemoSites(ctx, existing.ID, demoSites); err != nil {
+			return res, fmt.Errorf("seeding the demo sites: %w", err)
+		}
+		res.SitesCreated = demoSites
+		if p, err = getPartner(ctx, c, existing.ID); err != nil {
+			return res, err
+		}
+	}
+	res.Status, res.SiteCount, res.Available = p.Status, p.SiteCount, p.Credits.Available
+	if needLink {
+		if res.Link, err = outboxLink(outbox, demoMasterEmail, since); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// printSeed tells the user what --seed left them with.
+func printSeed(w io.Writer, r seedResult) {
+	fmt.Fprintf(w, "Demo partner %q (%s, %s): %d sites, %d credits in the pool\n", demoPartnerName, r.PartnerID, r.Status, r.SiteCount, r.Available)
+	if r.Link != "" {
+		fmt.Fprintf(w, "  master invitation link for %s:\n  %s\n", demoMasterEmail, r.Link)
+		return
+	}
+	fmt.Fprintf(w, "  sign in as %s with the password chosen when the invitation was accepted\n", demoMasterEmail)
+	fmt.Fprintf(w, "  (POST /v1/auth/login); forgotten, POST /v1/auth/password-reset mails a link to the outbox\n")
+}
+
+type platformPartnerView struct {
+	partnerSummary
+	SiteCount int `json:"siteCount"`
+	Credits   struct {
+		Available int64 `json:"available"`
+	} `json:"credits"`
+}
+
+func getPartner(ctx context.Context, c *platformClient, id string) (platformPartnerView, error) {
+	var p platformPartnerView
+	raw, err := c.do(ctx, http.MethodGet, "/v1/platform/partners/"+id, nil, nil)
+	if err != nil {
+		return p, err
+	}
+	return p, json.Unmarshal(raw, &p)
 }
 
 type partnerSummary struct {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"partnerportal/shared/api"
 	cfgpkg "partnerportal/shared/config"
 	"partnerportal/shared/dynamo"
 	"partnerportal/shared/functions"
@@ -44,7 +45,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.DataDir, "data-dir", ".portal", "local state; data survives a restart")
 	fs.StringVar(&o.Outbox, "outbox", "", "directory for mail, one RFC 5322 .eml file each (default <data-dir>/outbox)")
 	fs.StringVar(&o.DynamoDBEndpoint, "dynamodb-endpoint", "", "use this DynamoDB endpoint instead of the embedded engine")
-	fs.BoolVar(&o.Seed, "seed", false, "create a demo partner and print its master invitation link")
+	fs.BoolVar(&o.Seed, "seed", false, "create a demo partner with credits and sites; print its master invitation link")
 	fs.StringVar(&o.Template, "template", "", "SAM template (default: template.yaml in this directory or the nearest parent)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: portal serve [flags]\n\nRuns the whole API locally: functions routed as template.yaml routes them,\nan embedded DynamoDB engine persisted under --data-dir, mail written to --outbox.\n\nFlags:")
@@ -64,12 +65,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "Partner Portal API listening on %s\n", s.URL)
 	fmt.Fprintf(stdout, "  health:  %s/healthz\n  outbox:  %s\n", s.URL, s.Outbox)
 	if o.Seed {
-		link, err := seedDemo(ctx, s.URL, s.Outbox)
+		res, err := seedDemo(ctx, s.URL, s.Outbox, s.Service())
 		if err != nil {
 			s.Close()
 			return fmt.Errorf("seeding: %w", err)
 		}
-		fmt.Fprintf(stdout, "Demo partner %q: master invitation link\n  %s\n", demoPartnerName, link)
+		printSeed(stdout, res)
 	}
 	select {
 	case <-ctx.Done():
@@ -87,6 +88,9 @@ type server struct {
 	Outbox string
 	// Done reports a failure of the listener.
 	Done chan error
+	// Deps are the clients the in-process functions run with: the seed
+	// writes through the same store.
+	Deps functions.Deps
 
 	http    *http.Server
 	closers []func() error
@@ -155,6 +159,7 @@ func startServer(ctx context.Context, o serveOptions, log *slog.Logger) (s *serv
 		ln.Close()
 		return nil, err
 	}
+	s.Deps = deps
 	invokers := map[string]localgw.Invoker{}
 	for _, f := range tpl.Functions {
 		h, err := functions.Handler(f.Folder(), deps)
@@ -178,6 +183,12 @@ func startServer(ctx context.Context, o serveOptions, log *slog.Logger) (s *serv
 	log.Info("serving", slog.String("url", s.URL), slog.String("dynamodb", endpoint), slog.String("table", cfg.TableName),
 		slog.String("outbox", s.Outbox), slog.String("template", tplPath), slog.Int("functions", len(invokers)))
 	return s, nil
+}
+
+// Service is the API service over the server's store and mailer, for work
+// that no route does (the demo sites of --seed).
+func (s *server) Service() *api.Service {
+	return &api.Service{Store: s.Deps.Store, Mail: s.Deps.Mail, PublicURL: s.Deps.Config.PublicURL, Log: s.Deps.Log}
 }
 
 // Close shuts the server down gracefully, then the engine.

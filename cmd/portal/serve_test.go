@@ -109,37 +109,109 @@ func TestServeOnboardingSurvivesRestart(t *testing.T) {
 	}
 }
 
-// TestSeed creates the demo partner once, and on a second run issues a new
-// master invitation for it rather than a second partner.
+// TestSeed seeds a demo partner with credits and sites, seeds again
+// without duplicating anything (a new invitation link while the partner is
+// pending), then, once the master has accepted, seeds a third time and is
+// told to sign in.
 func TestSeed(t *testing.T) {
 	isolateAWS(t)
 	ctx := context.Background()
 	s := startTestServer(t, t.TempDir())
 	t.Cleanup(func() { s.Close() })
-	first, err := seedDemo(ctx, s.URL, s.Outbox)
+	first, err := seedDemo(ctx, s.URL, s.Outbox, s.Service())
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := seedDemo(ctx, s.URL, s.Outbox)
+	if first.Status != "pending" || first.SitesCreated != demoSites || first.SiteCount != demoSites || first.Link == "" {
+		t.Fatalf("first seed = %+v", first)
+	}
+	if first.Available <= 0 || first.Available >= demoCredits {
+		t.Errorf("pool after seeding = %d, want some of the %d credits allocated to sites and some left", first.Available, demoCredits)
+	}
+	second, err := seedDemo(ctx, s.URL, s.Outbox, s.Service())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first == second {
-		t.Fatal("the second seed returned the same link")
+	if second.PartnerID != first.PartnerID || second.SitesCreated != 0 || second.SiteCount != demoSites || second.Available != first.Available {
+		t.Errorf("second seed = %+v, first %+v", second, first)
 	}
-	get := func(link string) int {
-		resp, err := http.Get(s.URL + "/v1/invitations/" + link[strings.LastIndex(link, "/")+1:])
+	if second.Link == "" || second.Link == first.Link {
+		t.Fatalf("second seed's link %q, first %q", second.Link, first.Link)
+	}
+	p, err := getPartner(ctx, localClient(s.URL), first.PartnerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := localClient(s.URL).do(ctx, http.MethodGet, "/v1/platform/partners/"+first.PartnerID, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var purchased struct{ Purchased int64 }
+	if err := json.Unmarshal(raw, &purchased); err != nil || purchased.Purchased != demoCredits || p.Name != demoPartnerName {
+		t.Errorf("partner after two seeds: %s", raw)
+	}
+
+	// The master accepts the newest link and sees a living portal.
+	var acc struct{ Token string }
+	postJSON(t, s.URL+"/v1/invitations/"+second.Link[strings.LastIndex(second.Link, "/")+1:]+"/accept", "",
+		`{"name":"Demo Master","password":"correct horse battery staple"}`, 201, &acc)
+	get := func(path string, v any) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+acc.Token)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return resp.StatusCode
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
+		}
+		if err := json.Unmarshal(body, v); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if got := get(second); got != 200 {
-		t.Errorf("new link: %d", got)
+	var sites struct {
+		Items []struct {
+			Country, TimeZone string
+			Devices, Credits  int64
+		}
 	}
-	p, err := findPartner(ctx, localClient(s.URL), demoPartnerName)
-	if err != nil || p == nil {
-		t.Fatalf("demo partner: %v %v", p, err)
+	get("/v1/sites?limit=100", &sites)
+	zones := map[string]bool{}
+	credited := 0
+	for _, site := range sites.Items {
+		zones[site.TimeZone] = true
+		if site.Credits > 0 {
+			credited++
+		}
+		if site.Devices == 0 {
+			t.Errorf("site without usage: %+v", site)
+		}
+	}
+	if len(sites.Items) != demoSites || len(zones) < 10 || credited == 0 {
+		t.Errorf("%d sites in %d time zones, %d with credits", len(sites.Items), len(zones), credited)
+	}
+	var history struct {
+		Items []struct{ Type, Reference string }
+	}
+	get("/v1/credits/history?type=purchase", &history)
+	if len(history.Items) != 1 || history.Items[0].Reference != demoReference {
+		t.Errorf("purchases = %+v, want one %q", history.Items, demoReference)
+	}
+
+	third, err := seedDemo(ctx, s.URL, s.Outbox, s.Service())
+	if err != nil {
+		t.Fatalf("seeding an active demo partner: %v", err)
+	}
+	if third.Status != "active" || third.Link != "" || third.SitesCreated != 0 || third.SiteCount != demoSites {
+		t.Errorf("third seed = %+v", third)
+	}
+	var out bytes.Buffer
+	printSeed(&out, third)
+	if !strings.Contains(out.String(), "sign in as "+demoMasterEmail) {
+		t.Errorf("printed %q", out.String())
 	}
 }
 
@@ -187,9 +259,6 @@ func TestPartnersCLI(t *testing.T) {
 	}
 	if code, _, _ := cli("partners", "get"); code != 2 {
 		t.Errorf("get without id: exit %d, want 2", code)
-	}
-	if code, _, errOut := cli("credits", "purchase"); code != 1 || !strings.Contains(errOut, "not available yet") {
-		t.Errorf("credits: %d %s", code, errOut)
 	}
 }
 

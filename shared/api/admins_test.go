@@ -176,7 +176,7 @@ func TestInviteRefusesEndCustomers(t *testing.T) {
 	// A site administrator of one of Acme's sites, stored as the sites slice
 	// stores them (GSI2PK = P#<partner>#SITEADMIN#<email>).
 	siteAdmin := func(pid, email string) {
-		_, err := env.DB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(portaltest.Table), Item: map[string]types.AttributeValue{
+		_, err := env.DB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(env.Table), Item: map[string]types.AttributeValue{
 			"PK":     &types.AttributeValueMemberS{Value: "P#" + pid},
 			"SK":     &types.AttributeValueMemberS{Value: "SITE#s1#ADMIN#" + email},
 			"GSI2PK": &types.AttributeValueMemberS{Value: "P#" + pid + "#SITEADMIN#" + email},

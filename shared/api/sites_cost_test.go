@@ -74,7 +74,7 @@ func TestSiteListingCost(t *testing.T) {
 	meter := &queryMeter{}
 	counter := &dynamo.Counter{}
 	db := dynamodb.New(env.DB.Options(), meter.attach, counter.Attach)
-	store := dynamo.New(db, portaltest.Table, env.Store.Rates())
+	store := dynamo.New(db, env.Table, env.Store.Rates())
 	store.Now = env.Clock.Now
 	svc := &api.Service{Store: store, Mail: env.Mail, PublicURL: portaltest.PublicURL, Log: env.Service.Log}
 	router := svc.Router(api.GroupSites)

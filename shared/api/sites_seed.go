@@ -34,7 +34,9 @@ var demoNotes = []string{
 // platform would report it, and some get notes. Run it after the partner is
 // active and has bought credits. It is for the local runner's --seed.
 func (s *Service) SeedDemoSites(ctx context.Context, pid string, n int) error {
-	author := dynamo.NoteAuthor{Name: "Demo seed"}
+	// The notes need an author with an id and an email like any note's,
+	// though no administrator wrote them: one made-up author for the seed.
+	author := dynamo.NoteAuthor{ID: portal.NewID(s.now()), Email: "demo-seed@partner-portal.example", Name: "Demo seed"}
 	for i := range n {
 		place := demoPlaces[i%len(demoPlaces)]
 		name := place.name

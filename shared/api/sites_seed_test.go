@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"partnerportal/shared/portaltest"
@@ -36,5 +37,36 @@ func TestSeedDemoSites(t *testing.T) {
 	res = env.Do(t, "GET", "/v1/platform/partners/"+p.ID, nil, plat...)
 	if res.Map(t)["siteCount"] != float64(33) {
 		t.Errorf("partner = %s", res.Body)
+	}
+}
+
+// TestSeedDemoNotesHaveAnAuthor: a note's author has an id and an email
+// (openapi.yaml's NoteAuthor), seeded notes included.
+func TestSeedDemoNotesHaveAnAuthor(t *testing.T) {
+	env := portaltest.New(t)
+	p := env.NewPartner(t, "Demo")
+	if err := env.Service.SeedDemoSites(context.Background(), p.ID, 3); err != nil {
+		t.Fatal(err)
+	}
+	auth := portaltest.Bearer(p.MasterToken)
+	var l siteList
+	env.Do(t, "GET", "/v1/sites?limit=100", nil, auth...).Decode(t, &l)
+	seen := 0
+	for _, s := range l.Items {
+		var notes struct {
+			Items []struct {
+				Author struct{ ID, Email, Name string }
+			}
+		}
+		env.Do(t, "GET", "/v1/sites/"+s.ID+"/notes", nil, auth...).Decode(t, &notes)
+		for _, n := range notes.Items {
+			seen++
+			if n.Author.ID == "" || !strings.Contains(n.Author.Email, "@") || n.Author.Name == "" {
+				t.Errorf("note author %+v", n.Author)
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no seeded notes")
 	}
 }

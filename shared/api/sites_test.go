@@ -282,7 +282,7 @@ func addCursor(target, cursor string) string {
 func countUnder(t *testing.T, env *portaltest.Env, pid, sid string) int {
 	t.Helper()
 	out, err := env.DB.Query(context.Background(), &dynamodb.QueryInput{
-		TableName:              aws.String(portaltest.Table),
+		TableName:              aws.String(env.Table),
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :pre)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk":  &types.AttributeValueMemberS{Value: "P#" + pid},

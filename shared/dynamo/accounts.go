@@ -247,7 +247,12 @@ func (s *Store) RecordFailedLogin(ctx context.Context, c Credentials) error {
 			return LockedError(LockoutDuration)
 		case err == nil:
 			return nil
-		case (err != errStale && !errors.Is(err, ErrContention)) || attempt == 3:
+		case (err != errStale && !errors.Is(err, ErrContention)) || attempt == MaxFailedLogins:
+			// Each lost round is another failure recorded; after
+			// MaxFailedLogins of them the re-read below finds the lock.
+			// So this bound lets every concurrent failure be counted or
+			// see the lock, and ends the loop only on contention that
+			// records nothing.
 			return err
 		}
 		if c, err = s.GetCredentials(ctx, c.Email); err != nil {

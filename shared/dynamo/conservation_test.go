@@ -22,6 +22,9 @@ import (
 // ever went negative, that the ledger adds up to the balances, and that
 // every successful request left exactly one entry.
 func TestConservation(t *testing.T) {
+	portaltest.SkipOnExternal(t, "moto's TransactWriteItems is not isolated from concurrent requests: "+
+		"it cancels by restoring a deep copy of the whole table, erasing other requests' writes, and served one request at a time "+
+		"(.ci/moto_server.py) its per-transaction copies made this run exceed 10 minutes and 20 GB (moto 5.2.5)")
 	const ops = 240
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)

@@ -2,28 +2,16 @@ package dynamo
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
-
-	miniserver "github.com/truora/minidyn/server"
 
 	"partnerportal/shared/portal"
 )
 
 func newTestStore(t *testing.T) *Store {
 	t.Helper()
-	srv := httptest.NewServer(miniserver.NewServer())
-	t.Cleanup(srv.Close)
-	ctx := context.Background()
-	db, err := NewClient(ctx, ClientOptions{Endpoint: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := CreateTable(ctx, db, "t"); err != nil {
-		t.Fatal(err)
-	}
-	return New(db, "t", portal.Rates{PerDeviceMonth: 1})
+	db, table := testTable(t)
+	return New(db, table, portal.Rates{PerDeviceMonth: 1})
 }
 
 // TestMovementWrites checks the engine applies the movement's SET+ADD

@@ -244,8 +244,9 @@ func (s *Store) get(ctx context.Context, k key, v any) (found bool, err error) {
 
 // batchGet reads up to 100 items in one round trip (retrying unprocessed
 // keys with backoff), strongly consistent. The result is indexed like keys;
-// absent items// are nil. A key may appear more than once (DynamoDB refuses duplicates, so
-// each distinct key is asked for once).
+// absent items are nil. A key may appear more than once: DynamoDB refuses a
+// batch that names a key twice (the embedded engine does not), so each
+// distinct key is asked for once and answers every position.
 func (s *Store) batchGet(ctx context.Context, keys ...key) ([]item, error) {
 	want := make([]item, 0, len(keys))
 	seen := make(map[key]bool, len(keys))

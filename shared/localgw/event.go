@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -74,7 +75,10 @@ func (g *Gateway) Event(r *http.Request, rt samtemplate.Route, params map[string
 		ev.PathParameters = params
 	}
 	if len(body) > 0 {
-		if isText(r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding")) {
+		// A JSON event carries text as UTF-8: a "text" body that is not
+		// valid UTF-8 would reach the function altered, so it travels
+		// base64-encoded like binary media.
+		if isText(r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding")) && utf8.Valid(body) {
 			ev.Body = string(body)
 		} else {
 			ev.Body = base64.StdEncoding.EncodeToString(body)

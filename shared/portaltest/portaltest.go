@@ -8,16 +8,20 @@ package portaltest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	miniserver "github.com/truora/minidyn/server"
 
@@ -28,15 +32,68 @@ import (
 	"partnerportal/shared/portal"
 )
 
-// Table is the table name tests use.
+// Table is the table name tests use on the embedded engine.
 const Table = "portal-test"
+
+// EndpointEnv names the environment variable that points the tests at
+// another DynamoDB engine (moto, DynamoDB Local) instead of a fresh
+// embedded one per test: each test then gets a fresh, uniquely named table
+// there, deleted when it ends. .ci/run sets it to run the suite against
+// moto as a second engine.
+const EndpointEnv = "PORTAL_TEST_DYNAMODB_ENDPOINT"
+
+// External reports whether the tests run against an external engine
+// (EndpointEnv is set), for the few tests that must skip a difference of
+// that engine, with the reason.
+func External() bool { return os.Getenv(EndpointEnv) != "" }
+
+// SkipOnExternal skips the test when it runs against an external engine.
+func SkipOnExternal(t testing.TB, why string) {
+	t.Helper()
+	if External() {
+		t.Skipf("%s=%s: %s", EndpointEnv, os.Getenv(EndpointEnv), why)
+	}
+}
+
+var tableSeq atomic.Int64
+
+// NewTable returns a client and a fresh table for one test: on a new
+// embedded engine, or on the engine EndpointEnv names. The counter, if not
+// nil, is attached to the client.
+func NewTable(t testing.TB, counter *dynamo.Counter) (*dynamodb.Client, string) {
+	t.Helper()
+	ctx := context.Background()
+	endpoint, table := os.Getenv(EndpointEnv), Table
+	if endpoint == "" {
+		srv := httptest.NewServer(miniserver.NewServer())
+		t.Cleanup(srv.Close)
+		endpoint = srv.URL
+	} else {
+		table = fmt.Sprintf("portal-test-%d-%d-%d", os.Getpid(), time.Now().UnixNano()%1e9, tableSeq.Add(1))
+	}
+	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{Endpoint: endpoint, Counter: counter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamo.CreateTable(ctx, db, table); err != nil {
+		t.Fatal(err)
+	}
+	if table != Table {
+		t.Cleanup(func() {
+			db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+		})
+	}
+	return db, table
+}
 
 // PublicURL is the base of email links in tests.
 const PublicURL = "https://portal.test"
 
 // Env is one isolated Partner Portal over its own embedded DynamoDB.
 type Env struct {
-	DB      *dynamodb.Client
+	DB *dynamodb.Client
+	// Table is the test's table on DB.
+	Table   string
 	Store   *dynamo.Store
 	Service *api.Service
 	Mail    *Mailbox
@@ -62,23 +119,14 @@ func New(t testing.TB, opts ...Options) *Env {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	srv := httptest.NewServer(miniserver.NewServer())
-	t.Cleanup(srv.Close)
 	counter := &dynamo.Counter{}
-	ctx := context.Background()
-	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{Endpoint: srv.URL, Counter: counter})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := dynamo.CreateTable(ctx, db, Table); err != nil {
-		t.Fatal(err)
-	}
+	db, table := NewTable(t, counter)
 	clock := &Clock{now: time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)}
-	store := dynamo.New(db, Table, o.Rates)
+	store := dynamo.New(db, table, o.Rates)
 	store.Now = clock.Now
 	box := &Mailbox{}
 	svc := &api.Service{Store: store, Mail: box, PublicURL: PublicURL, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
-	e := &Env{DB: db, Store: store, Service: svc, Mail: box, Counter: counter, Clock: clock}
+	e := &Env{DB: db, Table: table, Store: store, Service: svc, Mail: box, Counter: counter, Clock: clock}
 	for _, g := range api.Groups {
 		rt := svc.Router(g)
 		for _, k := range rt.Routes() {
