@@ -188,10 +188,12 @@ var scenarios = []scenario{
 		res.Decode(tb, &s)
 		return request{"POST", "/v1/auth/logout", nil, portaltest.Bearer(s.Token), 204}
 	}},
-	{"POST /v1/auth/password-reset", func(_ testing.TB, _ *portaltest.Env, w *world, _ int) request {
+	{"POST /v1/auth/password-reset", func(_ testing.TB, env *portaltest.Env, w *world, _ int) request {
+		env.Clock.Advance(dynamo.PasswordResetInterval) // past the per-account mail throttle
 		return request{"POST", "/v1/auth/password-reset", map[string]any{"email": w.resetEmail}, nil, 202}
 	}},
 	{"POST /v1/auth/password-reset/confirm", func(tb testing.TB, env *portaltest.Env, w *world, i int) request {
+		env.Clock.Advance(dynamo.PasswordResetInterval)
 		must(tb, env, request{"POST", "/v1/auth/password-reset", map[string]any{"email": w.resetEmail}, nil, 202})
 		token := env.Mail.LinkToken(tb, w.resetEmail)
 		return request{"POST", "/v1/auth/password-reset/confirm", map[string]any{"token": token, "password": fmt.Sprintf("Bench reset passphrase %d!", i)}, nil, 204}
