@@ -40,6 +40,7 @@ func FuzzLocalGWEvent(f *testing.F) {
 		{2, "/v1/a/%zz", nil, ""},
 		{0, "/v1/a/%20?q=%", nil, ""},
 		{0, "/v1/a/x?%B6=%B6%B6", nil, ""},
+		{0, "/v1/a/", nil, ""},
 		{3, "/v1/platform/partners", []byte(`{}`), "application/json"},
 	} {
 		f.Add(seed.method, seed.target, seed.body, seed.ct)
