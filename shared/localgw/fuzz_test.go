@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // viaJSON is s as a JSON event carries it: bytes that are not UTF-8
@@ -18,6 +19,15 @@ func viaJSON(s string) string {
 	var out string
 	json.Unmarshal(raw, &out)
 	return out
+}
+
+func validKeys(q url.Values) bool {
+	for k := range q {
+		if !utf8.ValidString(k) {
+			return false
+		}
+	}
+	return true
 }
 
 // FuzzLocalGWEvent: whatever the method, path, query and body of a
@@ -69,7 +79,7 @@ func FuzzLocalGWEvent(f *testing.F) {
 		for _, r := range recs {
 			invoked += len(r.events)
 			for _, ev := range r.events {
-				if ev.RawPath != u.EscapedPath() || ev.RawQueryString != u.RawQuery {
+				if ev.RawPath != u.EscapedPath() || ev.RawQueryString != viaJSON(u.RawQuery) {
 					t.Fatalf("%q: rawPath %q rawQuery %q", target, ev.RawPath, ev.RawQueryString)
 				}
 				segs := strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
@@ -89,7 +99,9 @@ func FuzzLocalGWEvent(f *testing.F) {
 						t.Fatalf("%q: path parameter %s=%q is not a decoded run of the path's segments", target, name, v)
 					}
 				}
-				if q, err := url.ParseQuery(u.RawQuery); err == nil && u.RawQuery != "" {
+				// (Names that are not UTF-8 may merge once carried as U+FFFD;
+				// the comparison holds for the others.)
+				if q, err := url.ParseQuery(u.RawQuery); err == nil && u.RawQuery != "" && validKeys(q) {
 					for k, vs := range q {
 						if got := ev.QueryStringParameters[viaJSON(k)]; got != viaJSON(strings.Join(vs, ",")) {
 							t.Fatalf("%q: query %s = %q, want %q", target, k, got, strings.Join(vs, ","))
