@@ -3,12 +3,32 @@ package localgw
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
+
+// viaJSON is s as a JSON event carries it: bytes that are not UTF-8
+// become U+FFFD, for API Gateway's JSON events as for ours.
+func viaJSON(s string) string {
+	raw, _ := json.Marshal(s)
+	var out string
+	json.Unmarshal(raw, &out)
+	return out
+}
+
+func validKeys(q url.Values) bool {
+	for k := range q {
+		if !utf8.ValidString(k) {
+			return false
+		}
+	}
+	return true
+}
 
 // FuzzLocalGWEvent: whatever the method, path, query and body of a
 // request, the gateway never panics and answers; when it invokes a
@@ -29,6 +49,8 @@ func FuzzLocalGWEvent(f *testing.F) {
 		{1, "/v1/uploads", []byte("caf\xe9"), "text/plain"},
 		{2, "/v1/a/%zz", nil, ""},
 		{0, "/v1/a/%20?q=%", nil, ""},
+		{0, "/v1/a/x?%B6=%B6%B6", nil, ""},
+		{0, "/v1/a/", nil, ""},
 		{3, "/v1/platform/partners", []byte(`{}`), "application/json"},
 	} {
 		f.Add(seed.method, seed.target, seed.body, seed.ct)
@@ -57,7 +79,7 @@ func FuzzLocalGWEvent(f *testing.F) {
 		for _, r := range recs {
 			invoked += len(r.events)
 			for _, ev := range r.events {
-				if ev.RawPath != u.EscapedPath() || ev.RawQueryString != u.RawQuery {
+				if ev.RawPath != u.EscapedPath() || ev.RawQueryString != viaJSON(u.RawQuery) {
 					t.Fatalf("%q: rawPath %q rawQuery %q", target, ev.RawPath, ev.RawQueryString)
 				}
 				segs := strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
@@ -68,7 +90,7 @@ func FuzzLocalGWEvent(f *testing.F) {
 					found := false
 					for i := range segs {
 						for j := i + 1; j <= len(segs); j++ {
-							if d, err := url.PathUnescape(strings.Join(segs[i:j], "/")); err == nil && d == v {
+							if d, err := url.PathUnescape(strings.Join(segs[i:j], "/")); err == nil && viaJSON(d) == v {
 								found = true
 							}
 						}
@@ -77,9 +99,11 @@ func FuzzLocalGWEvent(f *testing.F) {
 						t.Fatalf("%q: path parameter %s=%q is not a decoded run of the path's segments", target, name, v)
 					}
 				}
-				if q, err := url.ParseQuery(u.RawQuery); err == nil && u.RawQuery != "" {
+				// (Names that are not UTF-8 may merge once carried as U+FFFD;
+				// the comparison holds for the others.)
+				if q, err := url.ParseQuery(u.RawQuery); err == nil && u.RawQuery != "" && validKeys(q) {
 					for k, vs := range q {
-						if got := ev.QueryStringParameters[k]; got != strings.Join(vs, ",") {
+						if got := ev.QueryStringParameters[viaJSON(k)]; got != viaJSON(strings.Join(vs, ",")) {
 							t.Fatalf("%q: query %s = %q, want %q", target, k, got, strings.Join(vs, ","))
 						}
 					}

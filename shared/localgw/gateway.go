@@ -136,7 +136,8 @@ func (r *route) bind(segs []string) (map[string]string, bool) {
 				return nil, false
 			}
 			v, err := unescapePath(strings.Join(segs[i:], "/"))
-			if err != nil {
+			if err != nil || v == "" {
+				// Like a {param}, a {proxy+} matches one character at least.
 				return nil, false
 			}
 			params[s.text] = v
