@@ -101,16 +101,8 @@ func (s *Service) logout(ctx context.Context, r *httpapi.Request) (*httpapi.Resp
 // requestPasswordReset answers 202 whether or not the email has an account;
 // only an account gets a mail.
 func (s *Service) requestPasswordReset(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	var in struct {
-		Email string `json:"email"`
-	}
-	if err := r.DecodeJSON(&in); err != nil {
-		return nil, err
-	}
-	email := portal.NormalizeEmail(in.Email)
-	var v portal.Validation
-	v.Check(portal.ValidEmail(email), "email", "must be an email address")
-	if err := v.Err(); err != nil {
+	email, err := decodeEmail(r)
+	if err != nil {
 		return nil, err
 	}
 	token, hash := portal.NewToken()

@@ -51,6 +51,12 @@ func decodeNoteText(r *httpapi.Request) (string, error) {
 }
 
 func (s *Service) listNotes(ctx context.Context, r *httpapi.Request, a *dynamo.Auth) (*httpapi.Response, error) {
+	return listUnderSite(ctx, r, a, s.Store.ListNotes)
+}
+
+// listUnderSite answers a page of one of the route's site's collections.
+func listUnderSite[T any](ctx context.Context, r *httpapi.Request, a *dynamo.Auth,
+	list func(ctx context.Context, pid, sid string, limit int, cursor string) (dynamo.Page[T], error)) (*httpapi.Response, error) {
 	site, err := siteOf(a)
 	if err != nil {
 		return nil, err
@@ -59,7 +65,7 @@ func (s *Service) listNotes(ctx context.Context, r *httpapi.Request, a *dynamo.A
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.Store.ListNotes(ctx, a.Principal.Partner.ID, site.ID, limit, cursor)
+	page, err := list(ctx, a.Principal.Partner.ID, site.ID, limit, cursor)
 	if err != nil {
 		return nil, err
 	}

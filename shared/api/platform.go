@@ -158,16 +158,8 @@ func (s *Service) patchPartnerStatus(ctx context.Context, r *httpapi.Request) (*
 }
 
 func (s *Service) createMasterInvitation(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	var in struct {
-		Email string `json:"email"`
-	}
-	if err := r.DecodeJSON(&in); err != nil {
-		return nil, err
-	}
-	email := portal.NormalizeEmail(in.Email)
-	var v portal.Validation
-	v.Check(portal.ValidEmail(email), "email", "must be an email address")
-	if err := v.Err(); err != nil {
+	email, err := decodeEmail(r)
+	if err != nil {
 		return nil, err
 	}
 	p, err := s.Store.GetPartner(ctx, r.Path("partnerId"))
@@ -192,4 +184,18 @@ func (s *Service) createMasterInvitation(ctx context.Context, r *httpapi.Request
 		s.deliver(ctx, p.ID, inv.ID, inv.TokenHash, portalInvitationMail(inv.Email, p.Name, inv.Role, s.invitationLink(token), inv))
 		return resp, nil
 	})
+}
+
+// decodeEmail reads a body that is just {"email"}, normalised and checked.
+func decodeEmail(r *httpapi.Request) (string, error) {
+	var in struct {
+		Email string `json:"email"`
+	}
+	if err := r.DecodeJSON(&in); err != nil {
+		return "", err
+	}
+	email := portal.NormalizeEmail(in.Email)
+	var v portal.Validation
+	v.Check(portal.ValidEmail(email), "email", "must be an email address")
+	return email, v.Err()
 }

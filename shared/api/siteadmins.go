@@ -47,19 +47,7 @@ func pathEmail(r *httpapi.Request) string {
 }
 
 func (s *Service) listSiteAdmins(ctx context.Context, r *httpapi.Request, a *dynamo.Auth) (*httpapi.Response, error) {
-	site, err := siteOf(a)
-	if err != nil {
-		return nil, err
-	}
-	limit, cursor, err := r.PageParams()
-	if err != nil {
-		return nil, err
-	}
-	page, err := s.Store.ListSiteAdmins(ctx, a.Principal.Partner.ID, site.ID, limit, cursor)
-	if err != nil {
-		return nil, err
-	}
-	return httpapi.JSON(http.StatusOK, httpapi.NewList(page.Items, page.Next))
+	return listUnderSite(ctx, r, a, s.Store.ListSiteAdmins)
 }
 
 func (s *Service) inviteSiteAdmin(ctx context.Context, r *httpapi.Request, a *dynamo.Auth) (*httpapi.Response, error) {
