@@ -109,7 +109,15 @@ func malformed(err error) error {
 	case errors.As(err, &syntaxErr):
 		return portal.Errorf(portal.CodeMalformed, "the body is not valid JSON (at byte %d)", syntaxErr.Offset)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		name, uerr := strconv.Unquote(quoted)
+		if uerr != nil {
+			name = quoted
+		}
+		if name == "" {
+			// {"": …} names no field; say so rather than send an empty name.
+			name = "(empty name)"
+		}
 		return &portal.Error{Code: portal.CodeMalformed, Message: "the body has an unknown field",
 			Fields: []portal.FieldError{{Field: name, Message: "unknown field"}}}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
