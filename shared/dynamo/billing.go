@@ -21,20 +21,7 @@ const markerRetention = 400 * 24 * time.Hour
 // consistent: every charge conditions on the balance it read, and re-reads
 // the site strongly when that condition fails.
 func (s *Store) BillingSites(ctx context.Context, pid string, limit int, cursor string) (Page[portal.Site], error) {
-	items, next, err := s.runQuery(ctx, query{index: gsi1, pk: sitesIndexPK(pid), once: true}, limit, cursor)
-	if err != nil {
-		return Page[portal.Site]{}, err
-	}
-	page := Page[portal.Site]{Items: make([]portal.Site, 0, len(items)), Next: next}
-	for _, it := range items {
-		site, err := decodeSite(it, s.rates)
-		if err != nil {
-			return page, err
-		}
-		site.PartnerID = pid
-		page.Items = append(page.Items, site)
-	}
-	return page, nil
+	return s.sitePage(ctx, pid, query{index: gsi1, pk: sitesIndexPK(pid), once: true}, limit, cursor)
 }
 
 // chargeItem marks a site charged for a month. Its key is what makes a

@@ -407,6 +407,11 @@ func (s *Store) ListSites(ctx context.Context, pid string, f SiteFilter, limit i
 			return unmarshal(it, &n) == nil && strings.Contains(n.NameLower, needle)
 		}
 	}
+	return s.sitePage(ctx, pid, q, limit, cursor)
+}
+
+// sitePage runs one listing query of a partner's sites and decodes it.
+func (s *Store) sitePage(ctx context.Context, pid string, q query, limit int, cursor string) (Page[portal.Site], error) {
 	items, next, err := s.runQuery(ctx, q, limit, cursor)
 	if err != nil {
 		return Page[portal.Site]{}, err
@@ -417,6 +422,7 @@ func (s *Store) ListSites(ctx context.Context, pid string, f SiteFilter, limit i
 		if err != nil {
 			return page, err
 		}
+		site.PartnerID = pid
 		page.Items = append(page.Items, site)
 	}
 	return page, nil
